@@ -1,0 +1,40 @@
+# One task runner for people and CI alike: `make test` is exactly what .ci/run calls.
+# The only thing taken from the machine is python3 (3.11 or 3.12); uv comes from PyPI into
+# .tools/, and every dependency from the committed uv.lock into .venv/.
+
+PYTHON ?= python3
+UV_VERSION ?= 0.13.9
+UV := .tools/bin/uv
+RUN := $(UV) run --frozen
+
+.PHONY: setup run test lint typecheck bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+setup: .venv/.synced
+
+run: setup  ## the main job: run the example workflow on embedded defaults
+	$(RUN) python -m flowdapt.examples.hello
+
+test: setup  ## the whole suite: lint, types, layer contract, tests
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) mypy
+	$(RUN) lint-imports
+	$(RUN) pytest
+
+lint: setup
+	$(RUN) ruff check --fix src tests benchmarks
+	$(RUN) ruff format src tests benchmarks
+
+bench: setup
+	$(RUN) python benchmarks/engine_overhead.py
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

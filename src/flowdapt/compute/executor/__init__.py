@@ -1,0 +1,1 @@
+"""The original's executor package (re-exports only)."""

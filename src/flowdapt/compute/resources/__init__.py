@@ -1,0 +1,1 @@
+"""The original's ``flowdapt.compute.resources`` package (re-exports only)."""

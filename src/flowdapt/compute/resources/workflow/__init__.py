@@ -1,0 +1,1 @@
+"""The original's ``flowdapt.compute.resources.workflow`` package (re-exports only)."""
