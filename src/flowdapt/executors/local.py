@@ -52,7 +52,9 @@ class LocalExecutor:
       chooses per stage either way; the process pool starts on first use if not at start).
     - ``cpus``: worker processes, ``"auto"`` for every CPU this process may use.
     - ``threads``: worker threads (default ``min(32, cpus + 4)``).
-    - ``mp_context``: how worker processes start; ``spawn`` (default) is safe in a threaded server.
+    - ``mp_context``: how worker processes start. ``forkserver`` (default) is safe in a threaded
+      server and replaces a stopped worker quickly. As with any Python multiprocessing, a script
+      that uses worker processes needs the ``if __name__ == "__main__":`` guard.
     """
 
     kind = "local"
@@ -62,7 +64,7 @@ class LocalExecutor:
         use_processes: bool = True,
         cpus: int | Literal["auto"] = "auto",
         threads: int | None = None,
-        mp_context: Literal["spawn", "forkserver", "fork"] = "spawn",
+        mp_context: Literal["forkserver", "spawn", "fork"] = "forkserver",
         **_ignored: Any,  # the original's other options, e.g. cluster_memory_socket_path
     ) -> None:
         self.use_processes = use_processes
@@ -130,6 +132,9 @@ class LocalExecutor:
     async def _ensure_process_pool(self) -> ProcessPool:
         if self._process_pool is None:
             context = multiprocessing.get_context(self.mp_context)
+            if self.mp_context == "forkserver":
+                # Workers fork from a server that has already imported the task runner.
+                context.set_forkserver_preload(["flowdapt.engine.task"])  # type: ignore[attr-defined]
             pool = ProcessPool(max_workers=self.cpus, context=context)
             self._process_pool = pool
             # Start every worker now, off the event loop, so the first stage does not pay for it.

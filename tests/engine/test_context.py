@@ -1,0 +1,74 @@
+"""get_run_context() in stages and what they call, in threads and processes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from flowdapt.compute.resources.workflow.context import get_run_context
+from flowdapt.compute.resources.workflow.execute import execute_workflow
+from flowdapt.engine.context import ConfigData
+from tests.conftest import workflow
+
+S = "tests.resources.stages"
+
+
+def test_outside_a_stage_there_is_no_context():
+    with pytest.raises(RuntimeError, match="No active WorkflowRunContext"):
+        get_run_context()
+
+
+async def test_context_reports_the_run_in_every_worker(executor):
+    definition = workflow(
+        {"name": "root", "target": f"{S}.context_snapshot"},
+        {
+            "name": "mapped",
+            "target": f"{S}.context_snapshot",
+            "type": "parameterized",
+            "map_on": "items",
+        },
+        name="ctx_flow",
+    )
+    run = await execute_workflow(
+        definition,
+        {"items": [1, 2], "city": "Oslo"},
+        executor=executor,
+        namespace="weather",
+        config={"api": {"key": "k"}},
+    )
+    root, mapped = run.result["root"], run.result["mapped"]
+    for seen in [root, *mapped]:
+        assert seen["input"] == {"items": [1, 2], "city": "Oslo"}
+        assert seen["namespace"] == "weather"
+        assert seen["executor"] == "local"
+        assert seen["workflow"] == "ctx_flow"
+        assert seen["run"] == run.name
+        assert seen["config"] == {"api": {"key": "k"}}
+    assert root["stage"] == "root" and mapped[0]["stage"] == "mapped"
+    in_process = executor.use_processes
+    assert (root["pid"] != os.getpid()) is in_process
+
+
+async def test_context_reaches_helpers_the_stage_calls(executor):
+    definition = workflow({"name": "helper", "target": f"{S}.calls_a_helper"})
+    result = await execute_workflow(
+        definition, executor=executor, namespace="deep", return_result=True
+    )
+    assert result == "deep"
+
+
+async def test_context_is_gone_after_the_stage(thread_executor):
+    await execute_workflow(
+        workflow({"name": "s", "target": f"{S}.context_snapshot"}), executor=thread_executor
+    )
+    with pytest.raises(RuntimeError):
+        get_run_context()
+
+
+def test_config_allows_dict_and_attribute_access():
+    config = ConfigData({"input": {"a": 1}, "study": "x"})
+    assert config["study"] == "x" and config.study == "x"
+    assert config.input == {"a": 1}
+    with pytest.raises(AttributeError):
+        _ = config.missing

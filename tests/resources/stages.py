@@ -1,0 +1,127 @@
+"""Stage functions used by the engine tests: plain Python, as users write them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+
+from flowdapt.compute.resources.workflow.context import get_run_context
+
+
+def make_list(n: int = 5) -> list[int]:
+    return list(range(n))
+
+
+def add_one(x: int) -> int:
+    return x + 1
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def total(values: list[int]) -> int:
+    return sum(values)
+
+
+def pair(a: Any, b: Any) -> tuple[Any, Any]:
+    return (a, b)
+
+
+def fail(*args: Any) -> None:
+    raise ValueError("boom from stage")
+
+
+def fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"cannot handle {x}")
+    return x
+
+
+def sleep_for(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def sleep_then_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def pid(*_: Any) -> int:
+    return os.getpid()
+
+
+def wait_until_cancelled(*_: Any) -> str:
+    """A stage that would hang, but checks the run's cancel flag as a well-behaved thread stage."""
+    context = get_run_context()
+    deadline = time.monotonic() + 30
+    while not context.cancelled and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "stopped"
+
+
+def return_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+def crash_process() -> None:
+    os._exit(3)
+
+
+def context_snapshot(*_: Any) -> dict[str, Any]:
+    context = get_run_context()
+    return {
+        "input": dict(context.input),
+        "namespace": context.namespace,
+        "executor": context.executor,
+        "workflow": context.definition.metadata.name,
+        "run": context.run.name,
+        "config": dict(context.config),
+        "stage": context.stage,
+        "pid": os.getpid(),
+    }
+
+
+def nested_helper_reads_context() -> str:
+    return get_run_context().namespace
+
+
+def calls_a_helper(*_: Any) -> str:
+    return nested_helper_reads_context()
+
+
+async def async_double(x: int) -> int:
+    await asyncio.sleep(0)
+    return 2 * x
+
+
+async def async_root(value: int = 1) -> int:
+    await asyncio.sleep(0.001)
+    return value
+
+
+class Flaky:
+    """Fails the first `failures` calls, then succeeds; counts calls in a file so that the count
+    holds across worker processes."""
+
+    def __init__(self, counter: str, failures: int) -> None:
+        self.counter, self.failures = counter, failures
+
+    def __call__(self, *_: Any) -> str:
+        with open(self.counter, "a") as handle:
+            handle.write(".")
+        with open(self.counter) as handle:
+            count = len(handle.read())
+        if count <= self.failures:
+            raise ConnectionError(f"attempt {count} failed")
+        return f"ok after {count}"
+
+
+def record_time(*_: Any) -> tuple[float, float]:
+    start = time.monotonic()
+    time.sleep(0.2)
+    return (start, time.monotonic())
