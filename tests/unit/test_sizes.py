@@ -72,40 +72,20 @@ def test_unknown_unit_is_named():
         parse_byte_size("5XB")
 
 
-@pytest.mark.xfail(
-    reason="sizes.py:45 int(float('inf')) raises OverflowError, which is not a ValueError "
-    "(so `memory: .inf` in YAML escapes validate_resource as an OverflowError)",
-    strict=True,
-)
 def test_infinity_is_rejected_with_value_error():
     with pytest.raises(ValueError, match="inf"):
         parse_byte_size(float("inf"))
 
 
-@pytest.mark.xfail(
-    reason="sizes.py:43 NaN passes the `< 0` check; int() then fails with "
-    "'cannot convert float NaN to integer', which does not name the input",
-    strict=True,
-)
 def test_nan_is_rejected_naming_the_input():
     with pytest.raises(ValueError, match=re.escape(repr(float("nan")))):
         parse_byte_size(float("nan"))
 
 
-@pytest.mark.xfail(
-    reason="sizes.py:53 int(float(number) * factor) truncates binary rounding error: "
-    "'1.001KB' gives 1000 instead of 1001",
-    strict=True,
-)
 def test_decimal_fraction_is_not_truncated():
     assert parse_byte_size("1.001KB") == 1001
 
 
-@pytest.mark.xfail(
-    reason="sizes.py:53 plain integer strings go through float(): "
-    "'9007199254740993' (2**53 + 1) parses as 9007199254740992",
-    strict=True,
-)
 def test_large_integer_string_is_exact():
     assert parse_byte_size(str(2**53 + 1)) == 2**53 + 1
 
