@@ -164,6 +164,14 @@ class ConfigSelector(BaseModel):
     type: SelectorType = SelectorType.NAME
     value: str | dict[str, str] | None = None
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _annotation_values_as_strings(cls, value: Any) -> Any:
+        # Written like metadata annotations, so `version: 1` selects `version: "1"`.
+        if isinstance(value, dict):
+            return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+        return value
+
     @model_validator(mode="after")
     def _value_fits_type(self) -> ConfigSelector:
         if self.type is SelectorType.NAME and not isinstance(self.value, str | None):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 
 _UNITS = {
     "": 1,
@@ -38,8 +40,8 @@ def parse_byte_size(value: int | float | str) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not a size: {value!r}")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"size must not be negative: {value!r}")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"size must be a finite, non-negative number: {value!r}")
         return int(value)
     match = _SIZE.match(value)
     if match is None:
@@ -50,4 +52,4 @@ def parse_byte_size(value: int | float | str) -> int:
         raise ValueError(
             f"unknown size unit {unit!r} in {value!r} (use B, KB, MB, GB, TB or KiB…TiB)"
         )
-    return int(float(number) * factor)
+    return int(Decimal(number) * factor)  # exact: no binary rounding of "1.001KB" or huge ints

@@ -9,6 +9,7 @@ Every problem is reported as one line that names its location, so a user sees al
 from __future__ import annotations
 
 import graphlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -81,7 +82,9 @@ class StageResources(BaseModel):
 
 
 def _non_negative_number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < 0:
         return None
     return float(value)
 

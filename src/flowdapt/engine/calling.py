@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,10 +49,9 @@ def plan_call(
 
     Raises TypeError naming the stage and the missing or surplus arguments.
     """
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):  # some builtins have no signature: pass everything
-        return CallPlan(function, tuple(positional), dict(keywords or {}), _is_async(function))
+    signature, is_async = _inspect(function)
+    if signature is None:  # some builtins have no signature: pass everything
+        return CallPlan(function, tuple(positional), dict(keywords or {}), is_async)
     parameters = list(signature.parameters.values())
     kinds = {p.kind for p in parameters}
     leading = [_ITEM] if per_item else []
@@ -78,10 +78,31 @@ def plan_call(
             f"stage {stage!r}: cannot call {_describe(function)}: {exc} "
             f"(given {len(leading) + len(args)} positional and keywords {sorted(kwargs)})"
         ) from None
-    return CallPlan(function, tuple(args), kwargs, _is_async(function))
+    return CallPlan(function, tuple(args), kwargs, is_async)
+
+
+def _inspect(function: Callable[..., Any]) -> tuple[inspect.Signature | None, bool]:
+    # Signatures are costly to compute and every run of a workflow asks for the same ones.
+    try:
+        return _inspect_cached(function)
+    except TypeError:  # an unhashable callable object
+        return _inspect_uncached(function)
+
+
+def _inspect_uncached(function: Callable[..., Any]) -> tuple[inspect.Signature | None, bool]:
+    try:
+        signature: inspect.Signature | None = inspect.signature(function)
+    except (TypeError, ValueError):
+        signature = None
+    return signature, _is_async(function)
+
+
+_inspect_cached = functools.lru_cache(maxsize=4096)(_inspect_uncached)
 
 
 def _is_async(function: Callable[..., Any]) -> bool:
+    if inspect.isclass(function):  # calling a class builds an instance, whatever its __call__
+        return False
     call = getattr(function, "__call__", None)  # noqa: B004 - callable objects with async __call__
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)
 

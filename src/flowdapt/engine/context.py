@@ -13,6 +13,8 @@ picklable snapshot, so ``get_run_context()`` works in the stage and in everythin
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -43,7 +45,6 @@ class WorkflowRunContext(BaseModel):
     run: WorkflowRun
     definition: WorkflowResource
     config: dict[str, Any] = {}
-    stage: str | None = None
 
     # Set by the runner when the run is cancelled; workers in this process (threads) see it.
     # It does not cross a process boundary: processes are stopped for real instead.
@@ -59,11 +60,15 @@ class WorkflowRunContext(BaseModel):
         """True once the run was cancelled; long-running thread stages may check it and return."""
         return self._cancel is not None and self._cancel.is_set()
 
-    def for_stage(self, stage: str) -> WorkflowRunContext:
-        """A shallow copy naming the stage; shares the cancel flag."""
-        copy = self.model_copy(update={"stage": stage})
-        copy._cancel = self._cancel
-        return copy
+    @property
+    def cancel_event(self) -> threading.Event | None:
+        """The run's cancel flag in this process (None in worker processes)."""
+        return self._cancel
+
+    @property
+    def stage(self) -> str | None:
+        """The name of the stage being executed (None outside a stage's call)."""
+        return _current_stage.get()
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
@@ -72,6 +77,8 @@ class WorkflowRunContext(BaseModel):
 
 
 _current: ContextVar[WorkflowRunContext | None] = ContextVar("flowdapt_run_context", default=None)
+# The stage name lives beside the run's context so that one context serves every stage of a run.
+_current_stage: ContextVar[str | None] = ContextVar("flowdapt_stage", default=None)
 
 
 def get_run_context() -> WorkflowRunContext:
@@ -88,3 +95,14 @@ def set_run_context(context: WorkflowRunContext) -> Token[WorkflowRunContext | N
 
 def reset_run_context(token: Token[WorkflowRunContext | None]) -> None:
     _current.reset(token)
+
+
+@contextmanager
+def stage_context(context: WorkflowRunContext, stage: str) -> Iterator[None]:
+    """Make `context` current, naming `stage`, for the duration of the block (in a worker)."""
+    run_token, stage_token = _current.set(context), _current_stage.set(stage)
+    try:
+        yield
+    finally:
+        _current_stage.reset(stage_token)
+        _current.reset(run_token)

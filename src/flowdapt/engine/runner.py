@@ -1,5 +1,5 @@
-"""The async driver of one run: asks the scheduler what is ready, has the executor run it, feeds
-the results back, and applies retries, timeouts, fail-fast and cancellation.
+"""The driver of one run: asks the scheduler what is ready, starts it on the executor, feeds the
+results back, and finishes the run as finished, failed (fail-fast) or cancelled.
 
     runner = WorkflowRunner(WorkflowGraph.build(workflow), executor, WorkflowRun(workflow="w"))
     run = await runner.run()   # finished / failed / cancelled; user errors never raise here
@@ -11,20 +11,20 @@ import asyncio
 import copy
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from flowdapt.domain.errors import RunCancelledError, StageFailedError, StageTimeoutError
+from flowdapt.domain.errors import RunCancelledError, StageFailedError
 from flowdapt.domain.resources import utcnow
 from flowdapt.domain.runs import ErrorInfo, RunState, StageRun, StageState, WorkflowRun
 from flowdapt.engine.calling import CallPlan, plan_call
-from flowdapt.engine.context import WorkflowRunContext
-from flowdapt.engine.executor import Executor, Placement
+from flowdapt.engine.context import ConfigData, WorkflowRunContext
+from flowdapt.engine.executor import Executor
 from flowdapt.engine.graph import StageNode, WorkflowGraph
 from flowdapt.engine.scheduler import ReadyStage, Scheduler
+from flowdapt.engine.stage_execution import StageExecution, StageFailure
 from flowdapt.engine.targets import resolve_target
-from flowdapt.engine.task import ItemFailure, StageTask, TaskOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +35,6 @@ class RunObserver(Protocol):
     def run_changed(self, run: WorkflowRun) -> None: ...
 
     def stage_changed(self, run: WorkflowRun, stage: StageRun) -> None: ...
-
-
-class _StageFailure(Exception):
-    """A stage ended in failure; carries the error record and the original exception."""
-
-    def __init__(self, error: ErrorInfo, exception: BaseException | None) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.exception = exception
-
-    @classmethod
-    def of(cls, stage: str, failure: ItemFailure, *, item: int | None = None) -> _StageFailure:
-        error = failure.error.model_copy(update={"stage": stage, "item": item})
-        return cls(error, failure.exception)
 
 
 class WorkflowRunner:
@@ -78,111 +64,97 @@ class WorkflowRunner:
         self._sleep = sleep
         self._clock = clock
         self._cancel_flag = threading.Event()
-        self._cancel_requested = asyncio.Event()
+        self._scheduler = Scheduler(graph)
+        self._active: dict[str, StageExecution] = {}
+        self._records: dict[str, StageRun] = {}
+        self._leftovers: list[asyncio.Future[Any]] = []
+        self._failure: StageFailure | None = None
+        self._over: asyncio.Future[None] | None = None
         self._context: WorkflowRunContext | None = None
 
     def cancel(self) -> None:
         """Stop the run: running stages are stopped, nothing downstream starts."""
         self._cancel_flag.set()
-        self._cancel_requested.set()
+        if self._over is not None and not self._over.done():
+            self._stop_all()
 
     async def run(self) -> WorkflowRun:
         run = self.run_record
         run.stages = [StageRun(name=name) for name in self.graph.nodes]
+        self._records = {record.name: record for record in run.stages}
         run.state, run.started_at = RunState.RUNNING, self._clock()
         self._context = self._make_context()
+        self._over = asyncio.get_running_loop().create_future()
         self._notify_run()
-        scheduler = Scheduler(self.graph)
-        stages: dict[asyncio.Future[Any], str] = {}
-        cancel_wait = asyncio.ensure_future(self._cancel_requested.wait())
         try:
-            failure = await self._drive(scheduler, stages, cancel_wait)
+            if self._cancel_flag.is_set():
+                self._stop_all()
+            else:
+                self._launch_ready()
+            await self._over
         except asyncio.CancelledError:
-            await self._stop(scheduler, stages)
+            self._cancel_flag.set()
+            self._stop_all()
+            await self._settle()
             self._finish_cancelled()
             raise
-        finally:
-            cancel_wait.cancel()
-        if self._cancel_requested.is_set():
+        await self._settle()
+        if self._failure is not None:
+            self._finish_failed(self._failure)
+        elif self._cancel_flag.is_set():
             self._finish_cancelled()
-        elif failure is not None:
-            self._finish_failed(failure)
         else:
-            self._finish(RunState.FINISHED, scheduler.result())
+            self._finish(RunState.FINISHED, self._scheduler.result())
         return run
 
     def _make_context(self) -> WorkflowRunContext:
-        context = WorkflowRunContext(
+        # Stages see the run as it started (no stage records) and the validated definition; the
+        # engine itself reads only the frozen graph, so stage code cannot disturb the run.
+        # Every value is validated already: construct without validating again.
+        context = WorkflowRunContext.model_construct(
             input=self.input,
             namespace=self.namespace,
             executor=self.executor.kind,
-            run=self.run_record.model_copy(deep=True),
-            definition=copy.deepcopy(self.graph.workflow),
-            config=copy.deepcopy(self.config),
+            run=self.run_record.model_copy(update={"stages": []}),
+            definition=self.graph.workflow,
+            config=ConfigData(copy.deepcopy(self.config)),
         )
         context._cancel = self._cancel_flag
         return context
 
-    async def _drive(
-        self,
-        scheduler: Scheduler,
-        stages: dict[asyncio.Future[Any], str],
-        cancel_wait: asyncio.Future[Any],
-    ) -> _StageFailure | None:
-        self._launch(scheduler.take_ready(), stages)
-        while stages:
-            done, _ = await asyncio.wait(
-                [*stages, cancel_wait], return_when=asyncio.FIRST_COMPLETED
-            )
-            if cancel_wait in done:
-                await self._stop(scheduler, stages)
-                return None
-            for task in done:
-                name = stages.pop(task)
-                try:
-                    scheduler.complete(name, task.result())
-                except Exception as exc:
-                    failure = _as_failure(name, exc)
-                    scheduler.abandon(name)
-                    await self._stop(scheduler, stages)
-                    return failure
-            self._launch(scheduler.take_ready(), stages)
-        return None
+    def _launch_ready(self) -> None:
+        for ready in self._scheduler.take_ready():
+            self._start_stage(ready)
+            if self._over is not None and self._over.done():
+                return  # a stage failed while starting: nothing more starts
 
-    def _launch(self, ready: Sequence[ReadyStage], stages: dict[asyncio.Future[Any], str]) -> None:
-        for stage in ready:
-            node = self.graph.nodes[stage.name]
-            stages[asyncio.ensure_future(self._run_stage(node, stage.inputs))] = stage.name
-
-    async def _stop(self, scheduler: Scheduler, stages: dict[asyncio.Future[Any], str]) -> None:
-        """Stop every running stage and wait until each has let go of its tasks."""
-        scheduler.stop()
-        self._cancel_flag.set()
-        for task in stages:
-            task.cancel()
-        await asyncio.gather(*stages, return_exceptions=True)
-        stages.clear()
-
-    async def _run_stage(self, node: StageNode, inputs: tuple[Any, ...]) -> Any:
-        record = self.run_record.stage(node.name)
+    def _start_stage(self, ready: ReadyStage) -> None:
+        assert self._context is not None
+        node = self.graph.nodes[ready.name]
+        record = self._records[node.name]
         record.state, record.started_at = StageState.RUNNING, self._clock()
         self._notify_stage(record)
         try:
-            try:
-                plan, items = self._prepare(node, inputs)
-            except Exception as exc:
-                raise _StageFailure.of(node.name, ItemFailure.capture(0, exc)) from None
-            if items is not None:
-                record.items_total = len(items)
-            value = await self._attempts(node, plan, items, record)
-        except _StageFailure as failure:
-            self._close_record(record, StageState.FAILED, failure.error)
-            raise
-        except asyncio.CancelledError:
-            self._close_record(record, StageState.CANCELLED)
-            raise
-        self._close_record(record, StageState.FINISHED)
-        return value
+            plan, items = self._prepare(node, ready.inputs)
+        except Exception as exc:
+            self._stage_failed_to_start(
+                node.name, record, StageFailure.from_exception(node.name, exc)
+            )
+            return
+        execution = StageExecution(
+            node,
+            plan,
+            items,
+            record=record,
+            executor=self.executor,
+            context=self._context,
+            on_success=self._stage_succeeded,
+            on_failure=self._stage_failed,
+            on_progress=self._notify_stage,
+            sleep=self._sleep,
+        )
+        self._active[node.name] = execution
+        execution.start()
 
     def _prepare(
         self, node: StageNode, inputs: tuple[Any, ...]
@@ -211,161 +183,50 @@ class WorkflowRunner:
             )
         return _iterable_items(node, self.input[key], source=f"input[{key!r}]")
 
-    async def _attempts(
-        self, node: StageNode, plan: CallPlan, items: list[Any] | None, record: StageRun
-    ) -> Any:
-        options = node.options
-        size = 1 if items is None else len(items)
-        results: list[Any] = [None] * size
-        pending: Sequence[int] = range(size)
-        attempt = 0
-        while True:
-            attempt += 1
-            record.attempts = attempt
-            last = attempt > options.retries
-            failed = await self._attempt(
-                node,
-                plan,
-                items,
-                pending,
-                results,
-                record,
-                stop_on_failure=last and not options.allow_partial_failure,
-            )
-            if not failed:
-                break
-            if last:
-                return self._give_up(node, items, results, failed, record)
-            delay = options.retry_delay * options.retry_backoff ** (attempt - 1)
-            first = failed[min(failed)]
-            logger.warning(
-                "stage %r attempt %d failed (%s: %s); retrying %d call(s) in %.3gs",
-                node.name,
-                attempt,
-                first.error.type,
-                first.error.message,
-                len(failed),
-                delay,
-            )
-            await self._sleep(delay)
-            pending = sorted(failed)
-        record.items_failed = 0
-        return results[0] if items is None else results
+    def _stage_succeeded(self, execution: StageExecution, value: Any) -> None:
+        name = execution.node.name
+        self._retire(execution, StageState.FINISHED)
+        self._scheduler.complete(name, value)
+        self._launch_ready()
+        if self._scheduler.done and self._over is not None and not self._over.done():
+            self._over.set_result(None)
 
-    def _give_up(
-        self,
-        node: StageNode,
-        items: list[Any] | None,
-        results: list[Any],
-        failed: dict[int, ItemFailure],
-        record: StageRun,
-    ) -> list[Any]:
-        record.items_failed = len(failed)
-        first_index = min(failed)
-        if items is None:
-            raise _StageFailure.of(node.name, failed[first_index])
-        if not node.options.allow_partial_failure:
-            raise _StageFailure.of(node.name, failed[first_index], item=first_index)
-        shown = sorted(failed)[:10]
-        logger.warning(
-            "stage %r dropped %d of %d items that failed (allow_partial_failure); first: item %d "
-            "%s: %s; items %s%s",
-            node.name,
-            len(failed),
-            len(items),
-            first_index,
-            failed[first_index].error.type,
-            failed[first_index].error.message,
-            shown,
-            "…" if len(failed) > len(shown) else "",
-        )
-        return [value for index, value in enumerate(results) if index not in failed]
+    def _stage_failed(self, execution: StageExecution, failure: StageFailure) -> None:
+        self._retire(execution, StageState.FAILED, failure.error)
+        self._fail(execution.node.name, failure)
 
-    async def _attempt(
-        self,
-        node: StageNode,
-        plan: CallPlan,
-        items: list[Any] | None,
-        pending: Sequence[int],
-        results: list[Any],
-        record: StageRun,
-        *,
-        stop_on_failure: bool,
-    ) -> dict[int, ItemFailure]:
-        """Run the pending calls once; fill `results`; return the failures by item index."""
-        outstanding = self._submit(node, plan, items, pending)
-        failed: dict[int, ItemFailure] = {}
-        try:
-            async with asyncio.timeout(node.options.timeout):
-                while outstanding:
-                    done, _ = await asyncio.wait(outstanding, return_when=asyncio.FIRST_COMPLETED)
-                    for future in done:
-                        indices = outstanding.pop(future)
-                        self._collect(future, indices, results, failed, record)
-                    if failed and stop_on_failure:
-                        break
-        except TimeoutError:
-            timeout = StageTimeoutError(
-                f"stage {node.name!r} did not finish within its timeout of {node.options.timeout}s",
-                stage=node.name,
-            )
-            for indices in outstanding.values():
-                for index in indices:
-                    failed[index] = ItemFailure.capture(index, timeout)
-        finally:
-            for future in outstanding:
-                future.cancel()
-            await asyncio.gather(*outstanding, return_exceptions=True)
-        return failed
+    def _stage_failed_to_start(self, name: str, record: StageRun, failure: StageFailure) -> None:
+        self._close_record(record, StageState.FAILED, failure.error)
+        self._fail(name, failure)
 
-    def _submit(
-        self, node: StageNode, plan: CallPlan, items: list[Any] | None, pending: Sequence[int]
-    ) -> dict[asyncio.Future[TaskOutcome], Sequence[int]]:
-        assert self._context is not None
-        context = self._context.for_stage(node.name)
-        placement = Placement(node.resources, node.options)
-        concurrency = node.options.max_concurrency
-        if items is None:
-            task = StageTask(node.name, plan, context)
-            return {self.executor.submit(task, placement): range(1)}
-        size = node.options.batch_size or self.executor.batch_size(len(pending), placement)
-        submitted: dict[asyncio.Future[TaskOutcome], Sequence[int]] = {}
-        for start in range(0, len(pending), size):
-            chunk = pending[start : start + size]
-            if isinstance(chunk, range):
-                batch = items[chunk.start : chunk.stop]
-            else:
-                batch = [items[index] for index in chunk]
-            task = StageTask(node.name, plan, context, batch, concurrency)
-            submitted[self.executor.submit(task, placement)] = chunk
-        return submitted
+    def _fail(self, name: str, failure: StageFailure) -> None:
+        self._scheduler.abandon(name)
+        if self._failure is None:
+            self._failure = failure
+        self._stop_all()
 
-    def _collect(
-        self,
-        future: asyncio.Future[TaskOutcome],
-        indices: Sequence[int],
-        results: list[Any],
-        failed: dict[int, ItemFailure],
-        record: StageRun,
+    def _retire(
+        self, execution: StageExecution, state: StageState, error: ErrorInfo | None = None
     ) -> None:
-        try:
-            outcome = future.result()
-        except Exception as exc:  # the executor could not run the task at all
-            for index in indices:
-                failed[index] = ItemFailure.capture(index, exc)
-            return
-        failures = {failure.position: failure for failure in outcome.failures}
-        for position, value in enumerate(outcome.values):
-            index = indices[position]
-            failure = failures.get(position)
-            if failure is None:
-                results[index] = value
-                failed.pop(index, None)
-            else:
-                failed[index] = failure
-        record.items_done += len(outcome.values) - len(failures)
-        if record.items_total is not None:
-            self._notify_stage(record)
+        self._active.pop(execution.node.name, None)
+        self._leftovers.extend(execution.leftovers)
+        self._close_record(execution.record, state, error)
+
+    def _stop_all(self) -> None:
+        """Fail fast / cancel: stop every running stage and release nothing more."""
+        self._cancel_flag.set()  # thread tasks see it between items
+        self._scheduler.stop()
+        for execution in list(self._active.values()):
+            execution.stop()
+            self._retire(execution, StageState.CANCELLED)
+        if self._over is not None and not self._over.done():
+            self._over.set_result(None)
+
+    async def _settle(self) -> None:
+        """Wait until cancelled work has let go (process tasks terminate their workers)."""
+        while self._leftovers:
+            pending, self._leftovers = self._leftovers, []
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _close_record(
         self, record: StageRun, state: StageState, error: ErrorInfo | None = None
@@ -381,7 +242,7 @@ class WorkflowRunner:
         run.state, run.result, run.error, run.finished_at = state, result, error, self._clock()
         self._notify_run()
 
-    def _finish_failed(self, failure: _StageFailure) -> None:
+    def _finish_failed(self, failure: StageFailure) -> None:
         error = failure.error
         where = f"stage {error.stage!r}" + ("" if error.item is None else f", item {error.item}")
         logger.error(
@@ -415,13 +276,6 @@ class WorkflowRunner:
                 self._observer.stage_changed(self.run_record, record)
             except Exception:
                 logger.exception("run observer failed")
-
-
-def _as_failure(stage: str, exc: Exception) -> _StageFailure:
-    if isinstance(exc, _StageFailure):
-        return exc
-    logger.error("stage %r ended with an unexpected error", stage, exc_info=exc)
-    return _StageFailure.of(stage, ItemFailure.capture(0, exc))
 
 
 def _iterable_items(node: StageNode, value: Any, source: str | None = None) -> list[Any]:

@@ -42,8 +42,9 @@ class Scheduler:
         """The stages that may start now; each is handed out once, with its inputs."""
         if self._stopped:
             return []
-        nodes = self._graph.nodes
-        ready = sorted(self._ready, key=lambda n: (-nodes[n].priority, nodes[n].index))
+        nodes, ready = self._graph.nodes, self._ready
+        if len(ready) > 1:
+            ready.sort(key=lambda n: (-nodes[n].priority, nodes[n].index))
         self._ready = []
         released = []
         for name in ready:

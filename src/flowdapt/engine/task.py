@@ -18,7 +18,7 @@ import cloudpickle
 
 from flowdapt.domain.runs import ErrorInfo
 from flowdapt.engine.calling import CallPlan
-from flowdapt.engine.context import WorkflowRunContext, reset_run_context, set_run_context
+from flowdapt.engine.context import WorkflowRunContext, stage_context
 
 # How many items of an async parameterized stage one task awaits at once.
 DEFAULT_ASYNC_CONCURRENCY = 100
@@ -61,15 +61,12 @@ class StageTask:
     concurrency: int = DEFAULT_ASYNC_CONCURRENCY
 
     def __call__(self) -> TaskOutcome:
-        token = set_run_context(self.context)
-        try:
+        with stage_context(self.context, self.stage):
             if self.items is None:
                 return self._call_once()
             if self.plan.is_async:
                 return asyncio.run(self._map_async(self.items))
             return self._map(self.items)
-        finally:
-            reset_run_context(token)
 
     def _call_once(self) -> TaskOutcome:
         try:
@@ -82,12 +79,12 @@ class StageTask:
 
     def _map(self, items: Sequence[Any]) -> TaskOutcome:
         call_with = self.plan.call_with
-        context = self.context
+        cancel = self.context.cancel_event  # read once: model attribute access costs microseconds
         values: list[Any] = []
         failures: list[ItemFailure] = []
         append = values.append
         for position, item in enumerate(items):
-            if context.cancelled:
+            if cancel is not None and cancel.is_set():
                 break
             try:
                 append(call_with(item))

@@ -134,7 +134,7 @@ class LocalExecutor:
             context = multiprocessing.get_context(self.mp_context)
             if self.mp_context == "forkserver":
                 # Workers fork from a server that has already imported the task runner.
-                context.set_forkserver_preload(["flowdapt.engine.task"])  # type: ignore[attr-defined]
+                context.set_forkserver_preload(["flowdapt.engine.task"])
             pool = ProcessPool(max_workers=self.cpus, context=context)
             self._process_pool = pool
             # Start every worker now, off the event loop, so the first stage does not pay for it.

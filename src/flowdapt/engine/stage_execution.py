@@ -1,0 +1,257 @@
+"""One stage of a running run: its attempts, batches, timeout and retries.
+
+Completion is driven by callbacks on the executor's futures rather than by a task per stage: a
+finished task lets the next stage start within the same turn of the event loop, which keeps the
+per-stage cost of a long chain close to the cost of the thread hop itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from flowdapt.domain.errors import StageTimeoutError
+from flowdapt.domain.runs import ErrorInfo, StageRun
+from flowdapt.engine.calling import CallPlan
+from flowdapt.engine.context import WorkflowRunContext
+from flowdapt.engine.executor import Executor, Placement
+from flowdapt.engine.graph import StageNode
+from flowdapt.engine.task import ItemFailure, StageTask, TaskOutcome
+
+logger = logging.getLogger(__name__)
+
+
+class StageFailure(Exception):
+    """A stage ended in failure; carries the error record and the original exception."""
+
+    def __init__(self, error: ErrorInfo, exception: BaseException | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.exception = exception
+
+    @classmethod
+    def of(cls, stage: str, failure: ItemFailure, *, item: int | None = None) -> StageFailure:
+        error = failure.error.model_copy(update={"stage": stage, "item": item})
+        return cls(error, failure.exception)
+
+    @classmethod
+    def from_exception(cls, stage: str, exc: BaseException) -> StageFailure:
+        if isinstance(exc, StageFailure):
+            return exc
+        return cls.of(stage, ItemFailure.capture(0, exc))
+
+
+class StageExecution:
+    """Runs one stage's calls on the executor until it succeeds, fails for good, or is stopped.
+
+    ``items is None`` means one call; otherwise one call per item, cut into batches. Exactly one of
+    ``on_success(value)`` / ``on_failure(StageFailure)`` is called, unless ``stop()`` comes first.
+    """
+
+    def __init__(
+        self,
+        node: StageNode,
+        plan: CallPlan,
+        items: list[Any] | None,
+        *,
+        record: StageRun,
+        executor: Executor,
+        context: WorkflowRunContext,
+        on_success: Callable[[StageExecution, Any], None],
+        on_failure: Callable[[StageExecution, StageFailure], None],
+        on_progress: Callable[[StageRun], None],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.node, self.plan, self.items, self.record = node, plan, items, record
+        self._executor, self._context = executor, context
+        self._placement = Placement(node.resources, node.options)
+        self._on_success, self._on_failure, self._on_progress = on_success, on_failure, on_progress
+        self._sleep = sleep
+        self._results: list[Any] = [None] * (1 if items is None else len(items))
+        self._failed: dict[int, ItemFailure] = {}
+        self._outstanding: dict[asyncio.Future[TaskOutcome], Sequence[int]] = {}
+        self._timeout: asyncio.TimerHandle | None = None
+        self._retry: asyncio.Task[None] | None = None
+        self._stopped = False
+        self.leftovers: list[
+            asyncio.Future[Any]
+        ] = []  # cancelled work the runner awaits at the end
+        if items is not None:
+            record.items_total = len(items)
+
+    def start(self) -> None:
+        self._attempt(range(len(self._results)))
+
+    def stop(self) -> None:
+        """Abandon the stage: cancel its tasks (terminating processes where possible)."""
+        self._stopped = True
+        self._cancel_outstanding()
+        if self._retry is not None:
+            self._retry.cancel()
+            self.leftovers.append(self._retry)
+
+    def _attempt(self, pending: Sequence[int]) -> None:
+        self.record.attempts += 1
+        self._failed = {}
+        try:
+            self._submit(pending)
+        except Exception as exc:  # the executor refused the work (e.g. it is not running)
+            self._finish_failed(StageFailure.from_exception(self.node.name, exc))
+            return
+        if not self._outstanding:  # an empty fan-out
+            self._end_attempt()
+            return
+        timeout = self.node.options.timeout
+        if timeout is not None:
+            loop = asyncio.get_running_loop()
+            self._timeout = loop.call_later(timeout, self._timed_out, self.record.attempts)
+
+    def _submit(self, pending: Sequence[int]) -> None:
+        name, plan, context, items = self.node.name, self.plan, self._context, self.items
+        if items is None:
+            self._track(
+                self._executor.submit(StageTask(name, plan, context), self._placement), pending
+            )
+            return
+        options = self.node.options
+        size = options.batch_size or self._executor.batch_size(len(pending), self._placement)
+        for start in range(0, len(pending), size):
+            chunk = pending[start : start + size]
+            batch = (
+                items[chunk.start : chunk.stop]
+                if isinstance(chunk, range)
+                else [items[index] for index in chunk]
+            )
+            task = StageTask(name, plan, context, batch, options.max_concurrency)
+            self._track(self._executor.submit(task, self._placement), chunk)
+
+    def _track(self, future: asyncio.Future[TaskOutcome], indices: Sequence[int]) -> None:
+        self._outstanding[future] = indices
+        future.add_done_callback(self._task_done)
+
+    def _task_done(self, future: asyncio.Future[TaskOutcome]) -> None:
+        if self._stopped or future not in self._outstanding:
+            return  # cancelled by stop() or a timeout: already accounted for
+        indices = self._outstanding.pop(future)
+        try:
+            self._collect(future, indices)
+            stop_early = self._failed and self._is_last_attempt and not self._allow_partial
+            if stop_early or not self._outstanding:
+                self._end_attempt()
+        except Exception as exc:  # a bug of ours must fail the stage, never hang the run
+            logger.exception("stage %r: unexpected error while collecting results", self.node.name)
+            self._finish_failed(StageFailure.from_exception(self.node.name, exc))
+
+    def _collect(self, future: asyncio.Future[TaskOutcome], indices: Sequence[int]) -> None:
+        try:
+            outcome = future.result()
+        except Exception as exc:  # the executor could not run the task at all
+            for index in indices:
+                self._failed[index] = ItemFailure.capture(index, exc)
+            return
+        failures = {failure.position: failure for failure in outcome.failures}
+        results = self._results
+        for position, value in enumerate(outcome.values):
+            failure = failures.get(position)
+            if failure is None:
+                results[indices[position]] = value
+            else:
+                self._failed[indices[position]] = failure
+        self.record.items_done += len(outcome.values) - len(failures)
+        if self.items is not None:
+            self._on_progress(self.record)
+
+    def _timed_out(self, attempt: int) -> None:
+        if self._stopped or attempt != self.record.attempts or not self._outstanding:
+            return
+        error = StageTimeoutError(
+            f"stage {self.node.name!r} did not finish within its timeout of "
+            f"{self.node.options.timeout}s",
+            stage=self.node.name,
+        )
+        for indices in self._outstanding.values():
+            for index in indices:
+                self._failed[index] = ItemFailure.capture(index, error)
+        self._end_attempt()
+
+    @property
+    def _is_last_attempt(self) -> bool:
+        return self.record.attempts > self.node.options.retries
+
+    @property
+    def _allow_partial(self) -> bool:
+        return self.node.options.allow_partial_failure
+
+    def _end_attempt(self) -> None:
+        self._cancel_outstanding()
+        if not self._failed:
+            self._finish(self._results[0] if self.items is None else self._results)
+        elif not self._is_last_attempt:
+            self._retry = asyncio.ensure_future(self._retry_failed())
+        else:
+            self._give_up()
+
+    async def _retry_failed(self) -> None:
+        options, attempt, failed = self.node.options, self.record.attempts, self._failed
+        delay = options.retry_delay * options.retry_backoff ** (attempt - 1)
+        first = failed[min(failed)]
+        logger.warning(
+            "stage %r attempt %d failed (%s: %s); retrying %d call(s) in %.3gs",
+            self.node.name,
+            attempt,
+            first.error.type,
+            first.error.message,
+            len(failed),
+            delay,
+        )
+        await self._sleep(delay)
+        self._retry = None
+        if not self._stopped:
+            try:
+                self._attempt(sorted(failed))
+            except Exception as exc:
+                self._finish_failed(StageFailure.from_exception(self.node.name, exc))
+
+    def _give_up(self) -> None:
+        failed, name = self._failed, self.node.name
+        self.record.items_failed = len(failed)
+        first = min(failed)
+        if self.items is None:
+            self._finish_failed(StageFailure.of(name, failed[first]))
+        elif not self._allow_partial:
+            self._finish_failed(StageFailure.of(name, failed[first], item=first))
+        else:
+            shown = sorted(failed)[:10]
+            logger.warning(
+                "stage %r dropped %d of %d items that failed (allow_partial_failure); "
+                "first: item %d %s: %s; items %s%s",
+                name,
+                len(failed),
+                len(self._results),
+                first,
+                failed[first].error.type,
+                failed[first].error.message,
+                shown,
+                "…" if len(failed) > len(shown) else "",
+            )
+            self._finish([v for i, v in enumerate(self._results) if i not in failed])
+
+    def _finish(self, value: Any) -> None:
+        self._stopped = True
+        self._on_success(self, value)
+
+    def _finish_failed(self, failure: StageFailure) -> None:
+        self._stopped = True
+        self._cancel_outstanding()
+        self._on_failure(self, failure)
+
+    def _cancel_outstanding(self) -> None:
+        if self._timeout is not None:
+            self._timeout.cancel()
+            self._timeout = None
+        for future in self._outstanding:
+            future.cancel()
+            self.leftovers.append(future)
+        self._outstanding.clear()
