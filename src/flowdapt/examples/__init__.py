@@ -1,0 +1,1 @@
+"""Example workflows shipped with Flowdapt (``make run`` runs :mod:`flowdapt.examples.hello`)."""
