@@ -14,9 +14,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
-from flowdapt.domain.workflow_rules import StageOptions, StageResources, workflow_problems
+from flowdapt.domain.workflow_rules import StageOptions, StageResources, check_stages
 
 NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
 _NAME = re.compile(NAME_PATTERN)
@@ -111,11 +119,19 @@ class WorkflowStage(BaseModel):
     def stage_type(self) -> StageType:
         return StageType(self.type)
 
+    # Parsed once (validation parses them, the graph reuses them); raises like the parsers do.
+    _options: StageOptions | None = PrivateAttr(default=None)
+    _resources: StageResources | None = PrivateAttr(default=None)
+
     def parsed_options(self) -> StageOptions:
-        return StageOptions.model_validate(self.options)
+        if self._options is None:
+            self._options = StageOptions.model_validate(self.options)
+        return self._options
 
     def parsed_resources(self) -> StageResources:
-        return StageResources.from_mapping(self.resources)
+        if self._resources is None:
+            self._resources = StageResources.from_mapping(self.resources)
+        return self._resources
 
 
 class WorkflowSpec(BaseModel):
@@ -138,9 +154,11 @@ class WorkflowResource(BaseModel):
     metadata: ResourceMetadata
     spec: WorkflowSpec
 
+    _groups: list[list[str]] = PrivateAttr(default_factory=list)
+
     @model_validator(mode="after")
     def _graph_is_valid(self) -> WorkflowResource:
-        problems = workflow_problems(self.spec.stages)
+        problems, self._groups = check_stages(self.spec.stages)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -148,6 +166,10 @@ class WorkflowResource(BaseModel):
     @property
     def name(self) -> str:
         return self.metadata.name
+
+    def stage_groups(self) -> list[list[str]]:
+        """Stage names in dependency order, grouped (see ``workflow_rules.stage_groups``)."""
+        return self._groups
 
 
 class SelectorType(StrEnum):

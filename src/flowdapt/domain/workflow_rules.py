@@ -91,6 +91,11 @@ def _non_negative_number(value: Any) -> float | None:
 
 def workflow_problems(stages: Sequence[WorkflowStage]) -> list[str]:
     """Every reason the stages do not form a valid workflow graph; empty when they do."""
+    return check_stages(stages)[0]
+
+
+def check_stages(stages: Sequence[WorkflowStage]) -> tuple[list[str], list[list[str]]]:
+    """The problems, and the dependency groups of :func:`stage_groups` when there are none."""
     problems: list[str] = []
     first_index: dict[str, int] = {}
     for index, stage in enumerate(stages):
@@ -103,13 +108,13 @@ def workflow_problems(stages: Sequence[WorkflowStage]) -> list[str]:
             first_index[stage.name] = index
     for index, stage in enumerate(stages):
         problems.extend(_stage_problems(f"spec.stages[{index}] ({stage.name})", stage, first_index))
-    if not problems:
-        try:
-            stage_groups(stages)
-        except graphlib.CycleError as exc:
-            cycle = list(reversed(exc.args[1]))
-            problems.append(f"spec.stages: dependency cycle {' -> '.join(cycle)}")
-    return problems
+    if problems:
+        return problems, []
+    try:
+        return [], stage_groups(stages)
+    except graphlib.CycleError as exc:
+        cycle = list(reversed(exc.args[1]))
+        return [f"spec.stages: dependency cycle {' -> '.join(cycle)}"], []
 
 
 def _stage_problems(where: str, stage: WorkflowStage, known: Mapping[str, int]) -> list[str]:
@@ -127,14 +132,14 @@ def _stage_problems(where: str, stage: WorkflowStage, known: Mapping[str, int]) 
     if duplicates:
         problems.append(f"{where}.depends_on: {', '.join(duplicates)} listed more than once")
     try:
-        options = StageOptions.model_validate(stage.options)
+        options = stage.parsed_options()
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
             problems.append(f"{where}.options.{field}: {error['msg']}")
         options = None
     try:
-        StageResources.from_mapping(stage.resources)
+        stage.parsed_resources()
     except ValueError as exc:
         problems.append(f"{where}.{exc}")
     if (

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flowdapt.domain.resources import StageType, WorkflowResource
-from flowdapt.domain.workflow_rules import StageOptions, StageResources, stage_groups
+from flowdapt.domain.workflow_rules import StageOptions, StageResources
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class WorkflowGraph:
             workflow=workflow,
             nodes=MappingProxyType(nodes),
             dependents=MappingProxyType({k: tuple(v) for k, v in dependents.items()}),
-            groups=tuple(tuple(group) for group in stage_groups(stages)),
+            groups=tuple(tuple(group) for group in workflow.stage_groups()),
             sinks=tuple(name for name in nodes if not dependents[name]),
         )
 
