@@ -66,6 +66,19 @@ class ResourceMetadata(BaseModel):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class ResourceBase(BaseModel):
+    """What every resource kind shares: ``kind``, ``metadata`` and a ``spec``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str
+    metadata: ResourceMetadata
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
 def _target_name(target: object) -> str:
     if isinstance(target, str):
         return target
@@ -140,7 +153,7 @@ class WorkflowSpec(BaseModel):
     stages: list[WorkflowStage] = Field(min_length=1)
 
 
-class WorkflowResource(BaseModel):
+class WorkflowResource(ResourceBase):
     """A workflow: stages wired by ``depends_on``. Construction validates the whole graph.
 
     >>> WorkflowResource.model_validate({"metadata": {"name": "w"},
@@ -148,10 +161,7 @@ class WorkflowResource(BaseModel):
     'w'
     """
 
-    model_config = ConfigDict(extra="ignore")
-
     kind: Literal["workflow"] = "workflow"
-    metadata: ResourceMetadata
     spec: WorkflowSpec
 
     _groups: list[list[str]] = PrivateAttr(default_factory=list)
@@ -162,10 +172,6 @@ class WorkflowResource(BaseModel):
         if problems:
             raise ValueError("\n".join(problems))
         return self
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
 
     def stage_groups(self) -> list[list[str]]:
         """Stage names in dependency order, grouped (see ``workflow_rules.stage_groups``)."""
@@ -210,18 +216,11 @@ class ConfigSpec(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class ConfigResource(BaseModel):
+class ConfigResource(ResourceBase):
     """Data made available to the workflows its selector picks (``get_run_context().config``)."""
 
-    model_config = ConfigDict(extra="ignore")
-
     kind: Literal["config"] = "config"
-    metadata: ResourceMetadata
     spec: ConfigSpec
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
 
 
 class TriggerRuleType(StrEnum):
@@ -252,18 +251,11 @@ class TriggerRuleSpec(BaseModel):
         return self
 
 
-class TriggerRuleResource(BaseModel):
+class TriggerRuleResource(ResourceBase):
     """Starts an action on a schedule or when a condition over an event holds."""
 
-    model_config = ConfigDict(extra="ignore")
-
     kind: Literal["trigger_rule"] = "trigger_rule"
-    metadata: ResourceMetadata
     spec: TriggerRuleSpec
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
 
 
 Resource = WorkflowResource | ConfigResource | TriggerRuleResource
