@@ -13,7 +13,7 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-.venv/.synced: $(UV) pyproject.toml uv.lock
+.venv/.synced: $(UV) pyproject.toml flowctl/pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
@@ -23,15 +23,15 @@ run: setup  ## the main job: run the example workflow on embedded defaults
 	$(RUN) python -m flowdapt.examples.hello
 
 test: setup  ## the whole suite: lint, types, layer contract, tests
-	$(RUN) ruff check src tests benchmarks
-	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) ruff check src tests benchmarks flowctl
+	$(RUN) ruff format --check src tests benchmarks flowctl
 	$(RUN) mypy
 	$(RUN) lint-imports
 	$(RUN) pytest
 
 lint: setup
-	$(RUN) ruff check --fix src tests benchmarks
-	$(RUN) ruff format src tests benchmarks
+	$(RUN) ruff check --fix src tests benchmarks flowctl
+	$(RUN) ruff format src tests benchmarks flowctl
 
 bench: setup
 	$(RUN) python benchmarks/engine_overhead.py

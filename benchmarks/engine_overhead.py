@@ -116,23 +116,36 @@ async def raw_async_chain(pool: ThreadPoolExecutor, length: int) -> None:
         await loop.run_in_executor(pool, workloads.chain_step)
 
 
-async def chain(executor: LocalExecutor, repeat: int) -> None:
-    def chain_of(length: int) -> dict[str, Any]:
-        stages = [{"name": "s0", "target": workloads.chain_step}]
-        stages += [
-            {"name": f"s{i}", "target": workloads.chain_step, "depends_on": [f"s{i - 1}"]}
-            for i in range(1, length)
-        ]
-        return workflow(*stages)
+async def paired_rounds(
+    rounds: int, raw: Callable[[], Awaitable[Any]], engine: Callable[[], Awaitable[Any]]
+) -> tuple[float, float]:
+    """Median raw and engine times, measured alternately so that drift hits both alike."""
+    raw_times, engine_times = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await raw()
+        raw_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        await engine()
+        engine_times.append(time.perf_counter() - start)
+    return statistics.median(raw_times), statistics.median(engine_times)
 
-    twenty = chain_of(20)
+
+async def chain(executor: LocalExecutor, rounds: int) -> None:
+    stages = [{"name": "s0", "target": workloads.chain_step}]
+    stages += [
+        {"name": f"s{i}", "target": workloads.chain_step, "depends_on": [f"s{i - 1}"]}
+        for i in range(1, 20)
+    ]
+    twenty = workflow(*stages)
     # The raw engine: the same 20 dependent calls awaited one after another on a thread pool of
     # the same size, as any asyncio program would dispatch them.
     with ThreadPoolExecutor(executor.threads) as raw_pool:
-        raw = await median_time_async(repeat * 10, lambda: raw_async_chain(raw_pool, 20))
-    engine = await median_time_async(
-        repeat * 10, lambda: execute_workflow(twenty, executor=executor, return_result=True)
-    )
+        raw, engine = await paired_rounds(
+            rounds,
+            lambda: raw_async_chain(raw_pool, 20),
+            lambda: execute_workflow(twenty, executor=executor, return_result=True),
+        )
     overhead = (engine - raw) / 20
     report(
         "20-stage chain: time per stage",
@@ -152,13 +165,14 @@ async def chain(executor: LocalExecutor, repeat: int) -> None:
     )
 
 
-async def single_stage(executor: LocalExecutor, repeat: int) -> None:
+async def single_stage(executor: LocalExecutor, rounds: int) -> None:
     definition = workflow({"name": "only", "target": workloads.noop})
     with ThreadPoolExecutor(executor.threads) as raw_pool:
-        raw = await median_time_async(repeat * 50, lambda: raw_async_chain(raw_pool, 1))
-    started = await median_time_async(
-        repeat * 50, lambda: execute_workflow(definition, executor=executor, return_result=True)
-    )
+        raw, started = await paired_rounds(
+            rounds,
+            lambda: raw_async_chain(raw_pool, 1),
+            lambda: execute_workflow(definition, executor=executor, return_result=True),
+        )
     report(
         "1-stage workflow end to end (dict in, result out)",
         f"{started * 1e3:.3f} ms",
@@ -168,7 +182,7 @@ async def single_stage(executor: LocalExecutor, repeat: int) -> None:
         started <= 1e-3,
     )
     own = await median_time_async(
-        repeat * 20, lambda: execute_workflow(definition, return_result=True)
+        rounds // 2, lambda: execute_workflow(definition, return_result=True)
     )
     report(
         "  same, starting an executor per call", f"{own * 1e3:.3f} ms", "", None, "(no goal)", True
@@ -235,8 +249,8 @@ async def main(quick: bool) -> None:
     print(f"{'figure':<44} {'flowdapt':>12} {'raw engine':>14} {'ratio':>12}")
     async with LocalExecutor(use_processes=False) as executor:
         await fan_out(executor, repeat)
-        await chain(executor, repeat)
-        await single_stage(executor, repeat)
+        await chain(executor, repeat * 30)
+        await single_stage(executor, repeat * 100)
     await process_efficiency(5 if quick else 9)
 
 

@@ -1,0 +1,1 @@
+"""flowctl: the Flowdapt client (SDK and command line)."""

@@ -1,0 +1,118 @@
+"""The storage port: one repository per resource kind plus runs, behind one `Storage`.
+
+Backends (SQL for SQLite and PostgreSQL, TinyDB, memory) implement these protocols; services see
+nothing else. Every method raises domain errors: `NotFoundError` for an unknown name/uid,
+`AlreadyExistsError` for a duplicate name (enforced by the backend itself, never
+check-then-insert), `StorageUnavailableError` when the database cannot be reached.
+
+    storage = SQLStorage("sqlite+aiosqlite:///~/.flowdapt/flowdapt.db")
+    await storage.start()
+    workflow = await storage.workflows.create(resource)
+    runs = await storage.runs.list(workflow="nowcast", limit=50)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from flowdapt.domain.errors import FlowdaptError
+from flowdapt.domain.resources import (
+    ConfigResource,
+    ResourceBase,
+    TriggerRuleResource,
+    WorkflowResource,
+)
+from flowdapt.domain.runs import RunState, WorkflowRun
+
+R = TypeVar("R", bound=ResourceBase)
+
+
+class StorageUnavailableError(FlowdaptError):
+    """The database cannot be reached right now (the API answers 503; retry later)."""
+
+
+class ResourceRepository(Protocol[R]):
+    """Resources of one kind, unique by `metadata.name`, addressable by name or uid."""
+
+    async def create(self, resource: R) -> R:
+        """Store a new resource as given (uid and timestamps included)."""
+        ...
+
+    async def get(self, identifier: str) -> R:
+        """The resource whose name — or uid, if `identifier` is one — matches."""
+        ...
+
+    async def update(self, resource: R) -> R:
+        """Replace the stored resource of the same name; keeps the stored uid and created_at,
+        sets updated_at to now, and returns what is stored."""
+        ...
+
+    async def delete(self, identifier: str) -> R:
+        """Remove the resource and return it as it was."""
+        ...
+
+    async def list(self, *, limit: int | None = None, offset: int = 0) -> list[R]:
+        """Resources ordered by name; `limit=None` means all."""
+        ...
+
+    async def count(self) -> int: ...
+
+
+class RunRepository(Protocol):
+    """Workflow runs, unique by uid and by name; listed newest first."""
+
+    async def create(self, run: WorkflowRun) -> WorkflowRun: ...
+
+    async def update(self, run: WorkflowRun) -> None:
+        """Write the run's current state, result, error, times and stage records."""
+        ...
+
+    async def get(self, identifier: str) -> WorkflowRun:
+        """By uid or by name."""
+        ...
+
+    async def delete(self, identifier: str) -> WorkflowRun: ...
+
+    async def list(
+        self,
+        *,
+        workflow: str | None = None,
+        state: RunState | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[WorkflowRun]:
+        """Newest first (by started_at); filtered by workflow name and/or state."""
+        ...
+
+    async def count(self, *, workflow: str | None = None, state: RunState | None = None) -> int: ...
+
+    async def fail_unfinished(self, reason: str, finished_at: datetime) -> int:
+        """Mark every pending or running run failed with `reason` (start-up after a crash);
+        return how many were settled."""
+        ...
+
+    async def delete_finished_before(self, cutoff: datetime) -> int:
+        """Retention: remove runs in a final state that finished before `cutoff`."""
+        ...
+
+
+class Storage(Protocol):
+    """A database: the four repositories plus lifecycle and health."""
+
+    kind: str  # "sqlite", "postgresql", "tinydb", "memory": shown by /status
+
+    workflows: ResourceRepository[WorkflowResource]
+    configs: ResourceRepository[ConfigResource]
+    triggers: ResourceRepository[TriggerRuleResource]
+    runs: RunRepository
+
+    async def start(self) -> None:
+        """Connect and bring the schema up to date (runs pending migrations)."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the database answers now."""
+        ...
