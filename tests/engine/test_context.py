@@ -58,10 +58,23 @@ async def test_context_reaches_helpers_the_stage_calls(executor):
     assert result == "deep"
 
 
-async def test_context_is_gone_after_the_stage(thread_executor):
-    await execute_workflow(
-        workflow({"name": "s", "target": f"{S}.context_snapshot"}), executor=thread_executor
+def test_context_is_set_for_the_task_and_gone_after_it():
+    from flowdapt.domain.resources import WorkflowResource
+    from flowdapt.domain.runs import WorkflowRun
+    from flowdapt.engine.calling import plan_call
+    from flowdapt.engine.context import WorkflowRunContext
+    from flowdapt.engine.task import StageTask
+
+    resource = WorkflowResource.model_validate(workflow({"name": "s", "target": "m.f"}))
+    context = WorkflowRunContext(
+        executor="local", run=WorkflowRun(workflow="w"), definition=resource, namespace="inner"
     )
+    seen = []
+    task = StageTask(
+        "s", plan_call(lambda: seen.append(get_run_context().stage), stage="s"), context
+    )
+    outcome = task()  # in this very thread
+    assert outcome.failures == [] and seen == ["s"]
     with pytest.raises(RuntimeError):
         get_run_context()
 

@@ -71,7 +71,7 @@ async def test_unimportable_target_fails_the_run_not_validation(executor):
     definition = workflow({"name": "ghost", "target": "tests.resources.nowhere.stage"})
     run = await execute_workflow(definition, executor=executor)
     assert run.state is RunState.FAILED
-    assert run.error.type == "ImportError"
+    assert run.error.type == "ModuleNotFoundError"
     assert "tests.resources.nowhere.stage" in run.error.message
 
 
@@ -86,7 +86,8 @@ async def test_missing_required_argument_is_a_clear_stage_error(executor):
     definition = workflow({"name": "needs_x", "target": f"{S}.add_one"})
     run = await execute_workflow(definition, {"y": 1}, executor=executor)
     assert run.state is RunState.FAILED
-    assert run.error.type == "TypeError"
+    assert run.error.type == "StageCallError"
+    assert "Invalid arguments provided" in run.error.message
     assert "needs_x" in run.error.message and "'x'" in run.error.message
 
 

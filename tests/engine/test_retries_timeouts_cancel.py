@@ -159,11 +159,15 @@ async def test_cancel_stops_thread_stages_cooperatively(thread_executor):
             runner.run_record.stages and runner.run_record.stage("wait").state is StageState.RUNNING
         )
     )
+    stopped_before = len(stages.STOPPED)
+    cancelled_at = time.monotonic()
     runner.cancel()
     run = await asyncio.wait_for(task, timeout=5)
     assert run.state is RunState.CANCELLED
     assert run.stage("after").state is StageState.SKIPPED
     assert run.result[0] == "RunCancelledError"
+    await _until(lambda: len(stages.STOPPED) > stopped_before, timeout=5)
+    assert stages.STOPPED[-1] - cancelled_at < 2  # the stage saw the flag and returned
 
 
 async def test_cancelling_the_awaiting_task_marks_the_run_cancelled(thread_executor):

@@ -146,8 +146,8 @@ async def test_lambdas_and_closures_run_on_every_executor(executor):
 async def test_user_batch_size_is_respected(executor):
     definition = workflow(
         {
-            "name": "pid",
-            "target": stages.pid,
+            "name": "where",
+            "target": stages.worker_identity,
             "type": "parameterized",
             "map_on": "x",
             "options": {"batch_size": 50},
@@ -157,5 +157,19 @@ async def test_user_batch_size_is_respected(executor):
         definition, {"x": list(range(100))}, executor=executor, return_result=True
     )
     assert len(result) == 100
-    # Items of one batch run in one task, hence one process.
-    assert len(set(result[:50])) == 1 and len(set(result[50:])) == 1
+    # The items of one batch run in one task: one process and one thread for each half.
+    assert len(set(result[:50])) == 1
+    assert len(set(result[50:])) == 1
+    uneven = workflow(
+        {
+            "name": "where",
+            "target": stages.worker_identity,
+            "type": "parameterized",
+            "map_on": "x",
+            "options": {"batch_size": 1},
+        },
+    )
+    spread = await execute_workflow(
+        uneven, {"x": list(range(40))}, executor=executor, return_result=True
+    )
+    assert len(set(spread)) > 1  # one task per item does spread over workers

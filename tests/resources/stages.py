@@ -55,12 +55,23 @@ def pid(*_: Any) -> int:
     return os.getpid()
 
 
+def worker_identity(*_: Any) -> tuple[int, int]:
+    """The process and thread this call ran in (after a short wait, so that work spreads)."""
+    time.sleep(0.005)
+    return (os.getpid(), threading.get_ident())
+
+
+STOPPED: list[float] = []  # when wait_until_cancelled saw the flag (monotonic time)
+
+
 def wait_until_cancelled(*_: Any) -> str:
     """A stage that would hang, but checks the run's cancel flag as a well-behaved thread stage."""
     context = get_run_context()
     deadline = time.monotonic() + 30
     while not context.cancelled and time.monotonic() < deadline:
         time.sleep(0.01)
+    if context.cancelled:
+        STOPPED.append(time.monotonic())
     return "stopped"
 
 

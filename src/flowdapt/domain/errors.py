@@ -9,6 +9,7 @@ maps them to status codes in one place.
     │   ├── NotFoundError             no resource/run with that name or uid
     │   └── AlreadyExistsError        a resource with that name exists already
     └── ExecutionError
+        ├── StageCallError            a stage's function cannot take the arguments it is given
         ├── StageFailedError          a stage raised, timed out, or could not be called
         ├── RunCancelledError         the run was cancelled before it finished
         └── ExecutorError             the executor is not running or lost a worker
@@ -47,6 +48,11 @@ class AlreadyExistsError(ResourceError):
 
 class ExecutionError(FlowdaptError):
     """A run could not complete."""
+
+
+class StageCallError(ExecutionError, TypeError, ValueError):
+    """A stage's signature does not fit its arguments (a TypeError, and a ValueError as the
+    original raised, so existing ``pytest.raises`` keep working)."""
 
 
 class StageFailedError(ExecutionError):

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowdapt.domain.errors import StageCallError
+
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 _ITEM = object()  # stands in for the per-item argument when checking a parameterized call
@@ -47,7 +49,8 @@ def plan_call(
 ) -> CallPlan:
     """Filter the arguments to what `function` accepts and check that the call can bind.
 
-    Raises TypeError naming the stage and the missing or surplus arguments.
+    Raises StageCallError (a TypeError and a ValueError) naming the stage and the missing or
+    surplus arguments.
     """
     signature, is_async = _inspect(function)
     if signature is None:  # some builtins have no signature: pass everything
@@ -60,7 +63,7 @@ def plan_call(
     if inspect.Parameter.VAR_POSITIONAL not in kinds:
         slots = sum(p.kind in _POSITIONAL for p in parameters)
         if slots == 0 and (per_item or args):
-            raise TypeError(
+            raise StageCallError(
                 f"stage {stage!r}: {_describe(function)} takes no positional arguments but "
                 + ("is called once per item" if per_item else "depends on a previous stage")
             )
@@ -74,8 +77,8 @@ def plan_call(
     try:
         signature.bind(*leading, *args, **kwargs)
     except TypeError as exc:
-        raise TypeError(
-            f"stage {stage!r}: cannot call {_describe(function)}: {exc} "
+        raise StageCallError(
+            f"Invalid arguments provided: stage {stage!r} cannot call {_describe(function)}: {exc} "
             f"(given {len(leading) + len(args)} positional and keywords {sorted(kwargs)})"
         ) from None
     return CallPlan(function, tuple(args), kwargs, is_async)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from flowdapt.domain.resources import WorkflowResource
 from flowdapt.domain.runs import WorkflowRun
@@ -46,10 +46,6 @@ class WorkflowRunContext(BaseModel):
     definition: WorkflowResource
     config: dict[str, Any] = {}
 
-    # Set by the runner when the run is cancelled; workers in this process (threads) see it.
-    # It does not cross a process boundary: processes are stopped for real instead.
-    _cancel: threading.Event | None = PrivateAttr(default=None)
-
     @field_validator("config", mode="after")
     @classmethod
     def _dict_with_attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -57,28 +53,21 @@ class WorkflowRunContext(BaseModel):
 
     @property
     def cancelled(self) -> bool:
-        """True once the run was cancelled; long-running thread stages may check it and return."""
-        return self._cancel is not None and self._cancel.is_set()
-
-    @property
-    def cancel_event(self) -> threading.Event | None:
-        """The run's cancel flag in this process (None in worker processes)."""
-        return self._cancel
+        """True once this stage's attempt was stopped (run cancelled, failed elsewhere, or timed
+        out); a long-running stage in a thread may check it and return early."""
+        stop = _current_stop.get()
+        return stop is not None and stop.is_set()
 
     @property
     def stage(self) -> str | None:
         """The name of the stage being executed (None outside a stage's call)."""
         return _current_stage.get()
 
-    def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        state["__pydantic_private__"] = {"_cancel": None}
-        return state
-
 
 _current: ContextVar[WorkflowRunContext | None] = ContextVar("flowdapt_run_context", default=None)
 # The stage name lives beside the run's context so that one context serves every stage of a run.
 _current_stage: ContextVar[str | None] = ContextVar("flowdapt_stage", default=None)
+_current_stop: ContextVar[threading.Event | None] = ContextVar("flowdapt_stop", default=None)
 
 
 def get_run_context() -> WorkflowRunContext:
@@ -98,11 +87,14 @@ def reset_run_context(token: Token[WorkflowRunContext | None]) -> None:
 
 
 @contextmanager
-def stage_context(context: WorkflowRunContext, stage: str) -> Iterator[None]:
-    """Make `context` current, naming `stage`, for the duration of the block (in a worker)."""
-    run_token, stage_token = _current.set(context), _current_stage.set(stage)
+def stage_context(
+    context: WorkflowRunContext, stage: str, stop: threading.Event | None = None
+) -> Iterator[None]:
+    """Make `context` current for `stage` (with its attempt's stop flag) within the block."""
+    tokens = (_current.set(context), _current_stage.set(stage), _current_stop.set(stop))
     try:
         yield
     finally:
-        _current_stage.reset(stage_token)
-        _current.reset(run_token)
+        _current_stop.reset(tokens[2])
+        _current_stage.reset(tokens[1])
+        _current.reset(tokens[0])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -63,7 +62,7 @@ class WorkflowRunner:
         self._observer = observer
         self._sleep = sleep
         self._clock = clock
-        self._cancel_flag = threading.Event()
+        self._cancelled = False
         self._scheduler = Scheduler(graph)
         self._active: dict[str, StageExecution] = {}
         self._records: dict[str, StageRun] = {}
@@ -73,9 +72,14 @@ class WorkflowRunner:
         self._context: WorkflowRunContext | None = None
 
     def cancel(self) -> None:
-        """Stop the run: running stages are stopped, nothing downstream starts."""
-        self._cancel_flag.set()
-        if self._over is not None and not self._over.done():
+        """Stop the run: running stages are stopped, nothing downstream starts.
+
+        Call it from the event loop's thread. A run whose stages have all finished stays finished.
+        """
+        if self._over is not None and self._over.done():
+            return
+        self._cancelled = True
+        if self._over is not None:
             self._stop_all()
 
     async def run(self) -> WorkflowRun:
@@ -87,25 +91,29 @@ class WorkflowRunner:
         self._over = asyncio.get_running_loop().create_future()
         self._notify_run()
         try:
-            if self._cancel_flag.is_set():
+            if self._cancelled:
                 self._stop_all()
             else:
                 self._launch_ready()
             await self._over
         except asyncio.CancelledError:
-            self._cancel_flag.set()
+            self._cancelled = True
             self._stop_all()
-            await self._settle()
-            self._finish_cancelled()
             raise
-        await self._settle()
+        finally:
+            try:
+                await self._settle()
+            finally:  # even if cancelled again while settling: the record always ends final
+                self._finalise()
+        return run
+
+    def _finalise(self) -> None:
         if self._failure is not None:
             self._finish_failed(self._failure)
-        elif self._cancel_flag.is_set():
+        elif self._cancelled or not self._scheduler.done:
             self._finish_cancelled()
         else:
             self._finish(RunState.FINISHED, self._scheduler.result())
-        return run
 
     def _make_context(self) -> WorkflowRunContext:
         # Stages see the run as it started (no stage records) and the validated definition; the
@@ -119,7 +127,6 @@ class WorkflowRunner:
             definition=self.graph.workflow,
             config=ConfigData(copy.deepcopy(self.config)),
         )
-        context._cancel = self._cancel_flag
         return context
 
     def _launch_ready(self) -> None:
@@ -187,7 +194,13 @@ class WorkflowRunner:
         name = execution.node.name
         self._retire(execution, StageState.FINISHED)
         self._scheduler.complete(name, value)
-        self._launch_ready()
+        try:
+            self._launch_ready()
+        except Exception as exc:  # a bug of ours must end the run, never leave it hanging
+            logger.exception(
+                "run %s: starting the stages after %r failed", self.run_record.name, name
+            )
+            self._fail(name, StageFailure.from_exception(name, exc))
         if self._scheduler.done and self._over is not None and not self._over.done():
             self._over.set_result(None)
 
@@ -214,7 +227,6 @@ class WorkflowRunner:
 
     def _stop_all(self) -> None:
         """Fail fast / cancel: stop every running stage and release nothing more."""
-        self._cancel_flag.set()  # thread tasks see it between items
         self._scheduler.stop()
         for execution in list(self._active.values()):
             execution.stop()
@@ -279,13 +291,18 @@ class WorkflowRunner:
 
 
 def _iterable_items(node: StageNode, value: Any, source: str | None = None) -> list[Any]:
-    if isinstance(value, list):
-        return value
+    """A snapshot of the items (retries must see the same items whatever others do to the list)."""
+    where = source or f"the result of {node.depends_on[0]!r}"
     try:
-        return list(value)
+        iterator = iter(value)
     except TypeError:
-        where = source or f"the result of {node.depends_on[0]!r}"
         raise TypeError(
             f"stage {node.name!r} is parameterized, but {where} is a {type(value).__name__}, "
             "not an iterable to map over"
         ) from None
+    try:
+        return list(iterator)
+    except Exception as exc:
+        raise RuntimeError(
+            f"stage {node.name!r}: iterating {where} raised {type(exc).__name__}: {exc}"
+        ) from exc

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from flowdapt.domain.errors import StageTimeoutError
+from flowdapt.domain.errors import StageFailedError, StageTimeoutError
 from flowdapt.domain.runs import ErrorInfo, StageRun
 from flowdapt.engine.calling import CallPlan
 from flowdapt.engine.context import WorkflowRunContext
@@ -48,6 +49,7 @@ class StageExecution:
 
     ``items is None`` means one call; otherwise one call per item, cut into batches. Exactly one of
     ``on_success(value)`` / ``on_failure(StageFailure)`` is called, unless ``stop()`` comes first.
+    Every item index ends each attempt either in the results or among the failures.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class StageExecution:
         self._results: list[Any] = [None] * (1 if items is None else len(items))
         self._failed: dict[int, ItemFailure] = {}
         self._outstanding: dict[asyncio.Future[TaskOutcome], Sequence[int]] = {}
+        self._stop_flag = threading.Event()  # the current attempt's; thread tasks watch it
         self._timeout: asyncio.TimerHandle | None = None
         self._retry: asyncio.Task[None] | None = None
         self._stopped = False
@@ -95,25 +98,26 @@ class StageExecution:
     def _attempt(self, pending: Sequence[int]) -> None:
         self.record.attempts += 1
         self._failed = {}
+        self._stop_flag = threading.Event()
         try:
             self._submit(pending)
         except Exception as exc:  # the executor refused the work (e.g. it is not running)
             self._finish_failed(StageFailure.from_exception(self.node.name, exc))
             return
-        if not self._outstanding:  # an empty fan-out
-            self._end_attempt()
+        loop = asyncio.get_running_loop()
+        if not self._outstanding:  # an empty fan-out: complete on the next turn, not recursively
+            loop.call_soon(self._end_attempt)
             return
         timeout = self.node.options.timeout
         if timeout is not None:
-            loop = asyncio.get_running_loop()
             self._timeout = loop.call_later(timeout, self._timed_out, self.record.attempts)
 
     def _submit(self, pending: Sequence[int]) -> None:
         name, plan, context, items = self.node.name, self.plan, self._context, self.items
+        stop = self._stop_flag
         if items is None:
-            self._track(
-                self._executor.submit(StageTask(name, plan, context), self._placement), pending
-            )
+            task = StageTask(name, plan, context, stop=stop)
+            self._track(self._executor.submit(task, self._placement), pending)
             return
         options = self.node.options
         size = options.batch_size or self._executor.batch_size(len(pending), self._placement)
@@ -124,7 +128,7 @@ class StageExecution:
                 if isinstance(chunk, range)
                 else [items[index] for index in chunk]
             )
-            task = StageTask(name, plan, context, batch, options.max_concurrency)
+            task = StageTask(name, plan, context, batch, options.max_concurrency, stop)
             self._track(self._executor.submit(task, self._placement), chunk)
 
     def _track(self, future: asyncio.Future[TaskOutcome], indices: Sequence[int]) -> None:
@@ -135,45 +139,55 @@ class StageExecution:
         if self._stopped or future not in self._outstanding:
             return  # cancelled by stop() or a timeout: already accounted for
         indices = self._outstanding.pop(future)
-        try:
-            self._collect(future, indices)
-            stop_early = self._failed and self._is_last_attempt and not self._allow_partial
-            if stop_early or not self._outstanding:
-                self._end_attempt()
-        except Exception as exc:  # a bug of ours must fail the stage, never hang the run
-            logger.exception("stage %r: unexpected error while collecting results", self.node.name)
-            self._finish_failed(StageFailure.from_exception(self.node.name, exc))
+        self._collect(future, indices)
+        if self.items is not None:
+            self._on_progress(self.record)
+        stop_early = self._failed and self._is_last_attempt and not self._allow_partial
+        if stop_early or not self._outstanding:
+            self._end_attempt()
 
     def _collect(self, future: asyncio.Future[TaskOutcome], indices: Sequence[int]) -> None:
-        try:
-            outcome = future.result()
-        except Exception as exc:  # the executor could not run the task at all
+        """Put every index of the task either into the results or among the failures."""
+        outcome = _outcome_of(future, self.node.name)
+        results, failed = self._results, self._failed
+        if isinstance(outcome, ItemFailure):
             for index in indices:
-                self._failed[index] = ItemFailure.capture(index, exc)
+                failed[index] = outcome
             return
         failures = {failure.position: failure for failure in outcome.failures}
-        results = self._results
         for position, value in enumerate(outcome.values):
             failure = failures.get(position)
             if failure is None:
                 results[indices[position]] = value
             else:
-                self._failed[indices[position]] = failure
-        self.record.items_done += len(outcome.values) - len(failures)
-        if self.items is not None:
-            self._on_progress(self.record)
+                failed[indices[position]] = failure
+        done = len(outcome.values) - len(failures)
+        if len(outcome.values) < len(indices):  # stopped part-way: the rest never ran
+            missing = ItemFailure.capture(
+                0,
+                StageFailedError(
+                    f"stage {self.node.name!r}: not run, the attempt was stopped",
+                    stage=self.node.name,
+                ),
+            )
+            for index in indices[len(outcome.values) :]:
+                failed[index] = missing
+        self.record.items_done += done
 
     def _timed_out(self, attempt: int) -> None:
         if self._stopped or attempt != self.record.attempts or not self._outstanding:
             return
-        error = StageTimeoutError(
-            f"stage {self.node.name!r} did not finish within its timeout of "
-            f"{self.node.options.timeout}s",
-            stage=self.node.name,
+        timeout = ItemFailure.capture(
+            0,
+            StageTimeoutError(
+                f"stage {self.node.name!r} did not finish within its timeout of "
+                f"{self.node.options.timeout}s",
+                stage=self.node.name,
+            ),
         )
         for indices in self._outstanding.values():
             for index in indices:
-                self._failed[index] = ItemFailure.capture(index, error)
+                self._failed[index] = timeout
         self._end_attempt()
 
     @property
@@ -185,6 +199,8 @@ class StageExecution:
         return self.node.options.allow_partial_failure
 
     def _end_attempt(self) -> None:
+        if self._stopped:
+            return
         self._cancel_outstanding()
         if not self._failed:
             self._finish(self._results[0] if self.items is None else self._results)
@@ -209,10 +225,7 @@ class StageExecution:
         await self._sleep(delay)
         self._retry = None
         if not self._stopped:
-            try:
-                self._attempt(sorted(failed))
-            except Exception as exc:
-                self._finish_failed(StageFailure.from_exception(self.node.name, exc))
+            self._attempt(sorted(failed))
 
     def _give_up(self) -> None:
         failed, name = self._failed, self.node.name
@@ -248,6 +261,7 @@ class StageExecution:
         self._on_failure(self, failure)
 
     def _cancel_outstanding(self) -> None:
+        self._stop_flag.set()  # thread tasks of this attempt stop between items
         if self._timeout is not None:
             self._timeout.cancel()
             self._timeout = None
@@ -255,3 +269,19 @@ class StageExecution:
             future.cancel()
             self.leftovers.append(future)
         self._outstanding.clear()
+
+
+def _outcome_of(future: asyncio.Future[TaskOutcome], stage: str) -> TaskOutcome | ItemFailure:
+    """The task's outcome, or the one failure of all its items when the executor could not run
+    it (refused, lost its worker, or was closed under it)."""
+    if future.cancelled():
+        error: BaseException = StageFailedError(
+            f"stage {stage!r}: its task was cancelled by the executor (closed while running?)",
+            stage=stage,
+        )
+    else:
+        exc = future.exception()
+        if exc is None:
+            return future.result()
+        error = exc
+    return ItemFailure.capture(0, error)

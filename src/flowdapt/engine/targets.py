@@ -32,8 +32,8 @@ def resolve_target(target: str | Callable[..., Any]) -> Callable[..., Any]:
         return target
     try:
         function = import_from_string(target)
-    except ImportError as exc:
-        raise ImportError(f"cannot import stage target {target!r}: {exc}") from exc
+    except ImportError as exc:  # keeps ModuleNotFoundError a ModuleNotFoundError
+        raise type(exc)(f"cannot import stage target {target!r}: {exc}") from exc
     except Exception as exc:  # the module itself raised while importing
         raise ImportError(
             f"cannot import stage target {target!r}: {type(exc).__name__}: {exc}"

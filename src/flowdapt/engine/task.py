@@ -1,20 +1,20 @@
 """What runs inside a worker: one stage call, or one batch of a parameterized stage's items.
 
 A task is a small picklable object; every executor just calls it (in a thread, a process, a Dask
-or Ray worker) and hands back its :class:`TaskOutcome`. Errors in user code never escape a task:
-they come back as data, with type, message and traceback.
+or Ray worker) and hands back its :class:`TaskOutcome`. Nothing user code raises escapes a task —
+not even ``SystemExit`` or a stray ``CancelledError``: it comes back as data, with type, message
+and traceback, so the server and the run survive whatever a stage does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import cloudpickle
 
 from flowdapt.domain.runs import ErrorInfo
 from flowdapt.engine.calling import CallPlan
@@ -44,7 +44,10 @@ class ItemFailure:
 
 @dataclass(slots=True)
 class TaskOutcome:
-    """Values in item order (``None`` where an item failed) and the failures."""
+    """Values in item order (``None`` where an item failed) and the failures.
+
+    ``values`` is shorter than the task's items when the task was stopped part-way.
+    """
 
     values: list[Any]
     failures: list[ItemFailure] = field(default_factory=list)
@@ -52,16 +55,29 @@ class TaskOutcome:
 
 @dataclass(slots=True)
 class StageTask:
-    """Call a stage once (``items is None``) or once per item of this batch."""
+    """Call a stage once (``items is None``) or once per item of this batch.
+
+    ``stop`` is the attempt's stop flag in this process: set on cancellation, fail-fast or
+    timeout, it ends a fan-out between items and shows as ``get_run_context().cancelled``. It is
+    not pickled; worker processes are terminated instead.
+    """
 
     stage: str
     plan: CallPlan
     context: WorkflowRunContext
     items: Sequence[Any] | None = None
     concurrency: int = DEFAULT_ASYNC_CONCURRENCY
+    stop: threading.Event | None = None
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.stage, self.plan, self.context, self.items, self.concurrency)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.stage, self.plan, self.context, self.items, self.concurrency = state
+        self.stop = None
 
     def __call__(self) -> TaskOutcome:
-        with stage_context(self.context, self.stage):
+        with stage_context(self.context, self.stage, self.stop):
             if self.items is None:
                 return self._call_once()
             if self.plan.is_async:
@@ -70,96 +86,60 @@ class StageTask:
 
     def _call_once(self) -> TaskOutcome:
         try:
-            value = self.plan.call()
-            if inspect.isawaitable(value):
-                value = _await(value)
-        except Exception as exc:
+            return TaskOutcome([_resolved(self.plan.call())])
+        except BaseException as exc:  # user code: even SystemExit must not end the worker
             return TaskOutcome([None], [ItemFailure.capture(0, exc)])
-        return TaskOutcome([value])
 
     def _map(self, items: Sequence[Any]) -> TaskOutcome:
-        call_with = self.plan.call_with
-        cancel = self.context.cancel_event  # read once: model attribute access costs microseconds
+        call_with, stop = self.plan.call_with, self.stop
         values: list[Any] = []
         failures: list[ItemFailure] = []
         append = values.append
         for position, item in enumerate(items):
-            if cancel is not None and cancel.is_set():
+            if stop is not None and stop.is_set():
                 break
             try:
-                append(call_with(item))
-            except Exception as exc:
+                value = call_with(item)
+                append(_resolved(value) if inspect.isawaitable(value) else value)
+            except BaseException as exc:  # user code: even SystemExit must not end the worker
                 append(None)
                 failures.append(ItemFailure.capture(position, exc))
         return TaskOutcome(values, failures)
 
     async def _map_async(self, items: Sequence[Any]) -> TaskOutcome:
         limit = asyncio.Semaphore(self.concurrency)
+        stop = self.stop
 
         async def one(item: Any) -> Any:
             async with limit:
+                if stop is not None and stop.is_set():
+                    raise _Stopped
                 return await self.plan.call_with(item)
 
         results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
         values: list[Any] = []
         failures: list[ItemFailure] = []
         for position, result in enumerate(results):
-            if isinstance(result, Exception):
+            if isinstance(result, _Stopped):
+                break
+            if isinstance(result, BaseException):
                 values.append(None)
                 failures.append(ItemFailure.capture(position, result))
-            elif isinstance(result, BaseException):
-                raise result
             else:
                 values.append(result)
         return TaskOutcome(values, failures)
 
 
-def _await(awaitable: Any) -> Any:
-    async def wrapper() -> Any:
-        return await awaitable
-
-    return asyncio.run(wrapper())
+class _Stopped(Exception):
+    """An item not started because the attempt was stopped."""
 
 
-def run_pickled(payload: bytes) -> bytes:
-    """Entry point in a worker process: unpickle a task, run it, pickle its outcome.
+def _resolved(value: Any) -> Any:
+    """The value, awaited first if the stage returned an awaitable (e.g. ``lambda x: fetch(x)``)."""
+    if not inspect.isawaitable(value):
+        return value
 
-    A value or error that cannot be pickled becomes a clear failure of that item instead of a hang
-    or a broken pool.
-    """
-    task: StageTask = cloudpickle.loads(payload)
-    outcome = task()
-    try:
-        return cloudpickle.dumps(outcome)  # type: ignore[no-any-return]
-    except Exception:
-        return cloudpickle.dumps(_picklable(task.stage, outcome))  # type: ignore[no-any-return]
+    async def wait() -> Any:
+        return await value
 
-
-def _picklable(stage: str, outcome: TaskOutcome) -> TaskOutcome:
-    failures = {failure.position: failure for failure in outcome.failures}
-    for failure in failures.values():
-        if not _can_pickle(failure.exception):
-            failure.exception = None
-    values: list[Any] = []
-    for position, value in enumerate(outcome.values):
-        if position in failures or _can_pickle(value):
-            values.append(value)
-            continue
-        values.append(None)
-        try:
-            cloudpickle.dumps(value)
-        except Exception as exc:
-            problem = TypeError(
-                f"stage {stage!r} returned a {type(value).__name__} that cannot be sent back "
-                f"from the worker process: {type(exc).__name__}: {exc}"
-            )
-            failures[position] = ItemFailure.capture(position, problem)
-    return TaskOutcome(values, sorted(failures.values(), key=lambda f: f.position))
-
-
-def _can_pickle(value: Any) -> bool:
-    try:
-        cloudpickle.dumps(value)
-    except Exception:
-        return False
-    return True
+    return asyncio.run(wait())

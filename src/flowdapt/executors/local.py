@@ -26,7 +26,8 @@ from pebble import ProcessExpired, ProcessPool
 
 from flowdapt.domain.errors import ExecutorError
 from flowdapt.engine.executor import Placement
-from flowdapt.engine.task import StageTask, TaskOutcome, run_pickled
+from flowdapt.engine.task import StageTask, TaskOutcome
+from flowdapt.executors.process_worker import ready, run_pickled
 
 # A fan-out is cut into about this many tasks per worker: enough to balance uneven items,
 # few enough that per-task overhead vanishes next to the work.
@@ -41,17 +42,13 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _ready() -> bool:
-    return True
-
-
 class LocalExecutor:
     """Threads for I/O-bound stages, an optional process pool for CPU-bound ones.
 
     - ``use_processes``: run stages in worker processes by default (a stage's ``options.pool``
       chooses per stage either way; the process pool starts on first use if not at start).
     - ``cpus``: worker processes, ``"auto"`` for every CPU this process may use.
-    - ``threads``: worker threads (default ``min(32, cpus + 4)``).
+    - ``threads``: worker threads (default ``min(32, usable CPUs + 4)``, whatever ``cpus`` says).
     - ``mp_context``: how worker processes start. ``forkserver`` (default) is safe in a threaded
       server and replaces a stopped worker quickly. As with any Python multiprocessing, a script
       that uses worker processes needs the ``if __name__ == "__main__":`` guard.
@@ -134,11 +131,11 @@ class LocalExecutor:
             context = multiprocessing.get_context(self.mp_context)
             if self.mp_context == "forkserver":
                 # Workers fork from a server that has already imported the task runner.
-                context.set_forkserver_preload(["flowdapt.engine.task"])
+                context.set_forkserver_preload(["flowdapt.executors.process_worker"])
             pool = ProcessPool(max_workers=self.cpus, context=context)
             self._process_pool = pool
             # Start every worker now, off the event loop, so the first stage does not pay for it.
-            warmups = [pool.schedule(_ready) for _ in range(self.cpus)]
+            warmups = [pool.schedule(ready) for _ in range(self.cpus)]
             await asyncio.gather(*(asyncio.wrap_future(f) for f in warmups))
         return self._process_pool
 
