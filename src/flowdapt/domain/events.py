@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from flowdapt.domain.resources import utcnow
+from flowdapt.domain.timestamps import UtcDatetime, utcnow
 
 WORKFLOW_STARTED = "com.event.workflow.workflow_started"
 WORKFLOW_FINISHED = "com.event.workflow.workflow_finished"
@@ -18,7 +17,7 @@ class Event(BaseModel):
     """A CloudEvents-like envelope; ``data`` for workflow events is shaped like the run record."""
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    time: datetime = Field(default_factory=utcnow)
+    time: UtcDatetime = Field(default_factory=utcnow)
     headers: dict[str, str] = Field(default_factory=dict)
     correlation_id: str | None = None
     reply_channel: str | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -24,14 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from flowdapt.domain.timestamps import UtcDatetime
+from flowdapt.domain.timestamps import utcnow as utcnow  # re-exported: its former home
 from flowdapt.domain.workflow_rules import StageOptions, StageResources, check_stages
 
 NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
 _NAME = re.compile(NAME_PATTERN)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ResourceMetadata(BaseModel):
@@ -42,8 +39,8 @@ class ResourceMetadata(BaseModel):
     name: str
     uid: uuid.UUID = Field(default_factory=uuid.uuid4)
     annotations: dict[str, str] = Field(default_factory=dict)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
 
     @field_validator("name")
     @classmethod
@@ -59,11 +56,6 @@ class ResourceMetadata(BaseModel):
         if isinstance(value, dict):
             return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
         return value
-
-    @field_validator("created_at", "updated_at")
-    @classmethod
-    def _aware_utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class ResourceBase(BaseModel):

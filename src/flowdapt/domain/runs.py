@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from coolname import generate as _coolname_words
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdapt.domain.resources import utcnow
+from flowdapt.domain.timestamps import UtcDatetime, utcnow
 
 
 class RunState(StrEnum):
@@ -55,8 +54,8 @@ class StageRun(BaseModel):
 
     name: str
     state: StageState = StageState.PENDING
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
     attempts: int = 0
     error: ErrorInfo | None = None
     items_total: int | None = None
@@ -87,8 +86,8 @@ class WorkflowRun(BaseModel):
     workflow: str
     source: str | None = "api"
     state: RunState = RunState.PENDING
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime | None = None
+    started_at: UtcDatetime = Field(default_factory=utcnow)
+    finished_at: UtcDatetime | None = None
     result: Any = None
     error: ErrorInfo | None = None
     stages: list[StageRun] = Field(default_factory=list)

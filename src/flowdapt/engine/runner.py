@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flowdapt.domain.errors import RunCancelledError, StageFailedError
-from flowdapt.domain.resources import utcnow
 from flowdapt.domain.runs import ErrorInfo, RunState, StageRun, StageState, WorkflowRun
+from flowdapt.domain.timestamps import utcnow
 from flowdapt.engine.calling import CallPlan, plan_call
 from flowdapt.engine.context import ConfigData, WorkflowRunContext
 from flowdapt.engine.executor import Executor
@@ -59,7 +59,7 @@ class WorkflowRunner:
         self.namespace = namespace
         self.config = dict(config or {})
         self.exception: BaseException | None = None  # the failing stage's own exception
-        self._observer = observer
+        self.observer = observer
         self._sleep = sleep
         self._clock = clock
         self._cancelled = False
@@ -276,16 +276,16 @@ class WorkflowRunner:
         self._finish(RunState.CANCELLED, error.as_result(), error)
 
     def _notify_run(self) -> None:
-        if self._observer is not None:
+        if self.observer is not None:
             try:
-                self._observer.run_changed(self.run_record)
+                self.observer.run_changed(self.run_record)
             except Exception:
                 logger.exception("run observer failed")
 
     def _notify_stage(self, record: StageRun) -> None:
-        if self._observer is not None:
+        if self.observer is not None:
             try:
-                self._observer.stage_changed(self.run_record, record)
+                self.observer.stage_changed(self.run_record, record)
             except Exception:
                 logger.exception("run observer failed")
 

@@ -19,7 +19,13 @@ def import_from_string(path: str) -> Any:
         raise ImportError(
             f"{path!r} isn't a valid import path (expected 'package.module.function')"
         )
-    module = importlib.import_module(module_path)
+    try:
+        module = importlib.import_module(module_path)
+    except ModuleNotFoundError:
+        # A file added since the last import (e.g. <app-dir>/user_modules/new.py): the import
+        # system caches directory listings, so look again once before giving up.
+        importlib.invalidate_caches()
+        module = importlib.import_module(module_path)
     try:
         return getattr(module, attribute)
     except AttributeError:

@@ -6,5 +6,18 @@ from flowdapt.storage.base import (
     Storage,
     StorageUnavailableError,
 )
+from flowdapt.storage.memory import MemoryStorage
+from flowdapt.storage.sql import SQLStorage
+from flowdapt.storage.targets import storage_from_target
+from flowdapt.storage.tinydb import TinyDBStorage
 
-__all__ = ["ResourceRepository", "RunRepository", "Storage", "StorageUnavailableError"]
+__all__ = [
+    "MemoryStorage",
+    "ResourceRepository",
+    "RunRepository",
+    "SQLStorage",
+    "Storage",
+    "StorageUnavailableError",
+    "TinyDBStorage",
+    "storage_from_target",
+]

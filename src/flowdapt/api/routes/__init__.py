@@ -1,0 +1,1 @@
+"""The REST routes: thin — parse, call a service, serialise."""

@@ -1,0 +1,48 @@
+"""CRUD for workflows, configs and triggers: one router per kind, the same five routes each."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from flowdapt.api.state import services_of
+from flowdapt.api.versioning import api_version
+from flowdapt.api.wire import JSONBytes, json_body, resource_response, resources_response
+
+MAX_PAGE = 10_000
+
+
+def resource_router(kind: str, prefix: str, tag: str) -> APIRouter:
+    """``GET/POST {prefix}/`` and ``GET/PUT/DELETE {prefix}/{identifier}`` (name or uid)."""
+    router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(api_version(kind))])
+    label = kind.replace("_", " ")
+
+    @router.get("/", summary=f"List {label}s (by name; paginated with limit/offset)")
+    async def list_resources(
+        request: Request,
+        limit: int | None = Query(default=None, ge=1, le=MAX_PAGE),
+        offset: int = Query(default=0, ge=0),
+    ) -> JSONBytes:
+        items = await services_of(request).resources.list(kind, limit=limit, offset=offset)
+        return resources_response(kind, items)
+
+    @router.post("/", summary=f"Create a {label}")
+    async def create_resource(request: Request) -> JSONBytes:
+        document = await json_body(request)
+        resource = await services_of(request).resources.create(kind, document)
+        return resource_response(resource)
+
+    @router.get("/{identifier}", summary=f"Get a {label} by name or uid")
+    async def get_resource(request: Request, identifier: str) -> JSONBytes:
+        return resource_response(await services_of(request).resources.get(kind, identifier))
+
+    @router.put("/{identifier}", summary=f"Update a {label}")
+    async def update_resource(request: Request, identifier: str) -> JSONBytes:
+        document = await json_body(request)
+        resource = await services_of(request).resources.update(kind, identifier, document)
+        return resource_response(resource)
+
+    @router.delete("/{identifier}", summary=f"Delete a {label}; returns it")
+    async def delete_resource(request: Request, identifier: str) -> JSONBytes:
+        return resource_response(await services_of(request).resources.delete(kind, identifier))
+
+    return router

@@ -1,0 +1,258 @@
+"""The ``flowdapt`` command: run the server, read and change its configuration, manage the
+database schema, write the OpenAPI document.
+
+    flowdapt run
+    flowdapt --app-dir ./dev -o rpc.api.port=9000 run
+    flowdapt config get database.target
+    flowdapt db current
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from flowdapt import __version__
+from flowdapt.settings import (
+    CONFIG_FILE_NAME,
+    DEFAULT_APP_DIR,
+    Settings,
+    SettingsError,
+    get_dotted,
+    load_settings,
+    read_config_file,
+    set_dotted,
+    unset_dotted,
+    write_defaults,
+)
+
+app = typer.Typer(help="The Flowdapt server.", no_args_is_help=True, add_completion=False)
+config_app = typer.Typer(help="Read and change the configuration file.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+dev_app = typer.Typer(help="Developer tools.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(dev_app, name="dev")
+
+
+@dataclass
+class GlobalOptions:
+    """What the global options say; read by the commands."""
+
+    app_dir: Path = DEFAULT_APP_DIR
+    config_file: Path | None = None
+    env_files: list[Path] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    def settings(self) -> Settings:
+        return load_settings(
+            self.app_dir,
+            config_file=self.config_file,
+            env_files=self.env_files,
+            overrides=self.overrides,
+        )
+
+    def config_path(self) -> Path:
+        return self.config_file or self.app_dir / CONFIG_FILE_NAME
+
+
+_options = GlobalOptions()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"flowdapt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    app_dir: Annotated[
+        Path, typer.Option("--app-dir", envvar="FLOWDAPT__APP_DIR", help="Application directory.")
+    ] = DEFAULT_APP_DIR,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config-file", envvar="FLOWDAPT__CONFIG_FILE", help="Configuration file."),
+    ] = None,
+    env: Annotated[
+        list[Path] | None, typer.Option("--env", help="A .env file to read (repeatable).")
+    ] = None,
+    override: Annotated[
+        list[str] | None, typer.Option("--override", "-o", help="KEY=VALUE (repeatable).")
+    ] = None,
+) -> None:
+    _options.app_dir = app_dir.expanduser()
+    _options.config_file = config_file.expanduser() if config_file else None
+    _options.env_files = list(env or [])
+    overrides: dict[str, str] = {}
+    for item in override or []:
+        key, sep, value = item.partition("=")  # split on the first '=' only
+        if not sep or not key:
+            _fail(f"--override takes KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = value
+    _options.overrides = overrides
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return _options.settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Overrides rpc.api.host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides rpc.api.port.")] = None,
+) -> None:
+    """Start the server (stops gracefully on SIGINT/SIGTERM)."""
+    import uvicorn
+
+    from flowdapt.bootstrap import build_app, configure_logging
+
+    settings = _settings()
+    configure_logging(settings)
+    try:
+        application = build_app(settings)
+    except SettingsError as exc:
+        _fail(str(exc))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application,
+            host=host or settings.rpc.api.host,
+            port=settings.rpc.api.port if port is None else port,
+            log_level=settings.logging.level,
+            lifespan="on",
+            access_log=settings.logging.level == "debug",
+            timeout_graceful_shutdown=15,
+        )
+    )
+    server.run()
+    if server.started is False:
+        raise typer.Exit(1)
+
+
+@config_app.command("show")
+def config_show(
+    output: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
+) -> None:
+    """The effective configuration (file, .env, environment and overrides merged)."""
+    data = _settings().model_dump(mode="json")
+    typer.echo(json.dumps(data, indent=2) if output == "json" else yaml.safe_dump(data))
+
+
+@config_app.command("get")
+def config_get(key: str) -> None:
+    """One effective value, by dotted key (e.g. rpc.api.port)."""
+    try:
+        value = get_dotted(_settings().model_dump(mode="json"), key)
+    except KeyError:
+        _fail(f"no configuration key {key!r}")
+    typer.echo(value if isinstance(value, str) else json.dumps(value))
+
+
+@config_app.command("set")
+def config_set(key: str, value: str) -> None:
+    """Write KEY=VALUE into the configuration file (the value is read as YAML)."""
+    _edit_file(lambda data: set_dotted(data, key, yaml.safe_load(value) if value else value))
+    typer.echo(f"{key} = {value}")
+
+
+@config_app.command("unset")
+def config_unset(key: str) -> None:
+    """Remove KEY from the configuration file (the default applies again)."""
+    if not _edit_file(lambda data: unset_dotted(data, key)):
+        _fail(f"{key!r} is not set in {_options.config_path()}", code=1)
+    typer.echo(f"{key} unset")
+
+
+def _edit_file(change: Any) -> Any:
+    path = _options.config_path()
+    try:
+        if not path.exists():
+            write_defaults(path)
+        data = read_config_file(path)
+        result = change(data)
+        Settings(**data, app_dir=_options.app_dir)  # refuse to write an invalid file
+    except SettingsError as exc:
+        _fail(str(exc))
+    except Exception as exc:
+        _fail(f"the change would make the configuration invalid: {exc}")
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return result if result is not None else True
+
+
+def _sql_storage() -> Any:
+    from flowdapt.storage.sql import SQLStorage
+    from flowdapt.storage.targets import storage_from_target
+
+    settings = _settings()
+    storage = storage_from_target(
+        settings.database.target, settings.database.options, settings.app_dir
+    )
+    if not isinstance(storage, SQLStorage):
+        typer.echo(f"the {storage.kind} database has no schema migrations")
+        raise typer.Exit(0)
+    return storage
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the schema up (keeps data)."""
+    storage = _sql_storage()
+    asyncio.run(storage.upgrade(revision))
+    typer.echo(f"database at {asyncio.run(storage.current_revision())}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the schema down to REVISION."""
+    storage = _sql_storage()
+    asyncio.run(storage.downgrade(revision))
+    typer.echo(f"database at {asyncio.run(storage.current_revision())}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """The schema revision the database is at."""
+    typer.echo(asyncio.run(_sql_storage().current_revision()) or "empty (no schema yet)")
+
+
+@dev_app.command("spec")
+def dev_spec(
+    output: Annotated[Path | None, typer.Option("--output", "-O", help="File to write.")] = None,
+) -> None:
+    """Write the OpenAPI document of this server's REST API."""
+    from flowdapt.bootstrap import build_app
+    from flowdapt.settings import Settings
+
+    settings = Settings(database={"target": "flowdapt.storage.memory.MemoryStorage"})
+    document = json.dumps(build_app(settings).openapi(), indent=2)
+    if output is None:
+        typer.echo(document)
+    else:
+        output.write_text(document + "\n", encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

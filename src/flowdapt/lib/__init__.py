@@ -1,0 +1,1 @@
+"""The original Flowdapt's ``flowdapt.lib`` import paths, kept as thin re-exports."""

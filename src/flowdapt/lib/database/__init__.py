@@ -1,0 +1,1 @@
+"""The original's ``flowdapt.lib.database`` package; storage lives in `flowdapt.storage`."""

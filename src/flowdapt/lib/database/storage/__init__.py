@@ -1,0 +1,1 @@
+"""The original's ``flowdapt.lib.database.storage`` package (see `flowdapt.storage`)."""

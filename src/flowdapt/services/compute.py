@@ -1,0 +1,195 @@
+"""The compute service: runs workflows on the executor, many at once, and keeps their records.
+
+compute = ComputeService(storage, executor)
+await compute.start()                         # settles runs a crash left running
+run = await compute.run_workflow("nowcast", {"cities": ["Oslo"]}, wait=True)
+await compute.stop()                          # lets running runs finish, then cancels them
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flowdapt.domain.errors import FlowdaptError
+from flowdapt.domain.runs import RunState, WorkflowRun
+from flowdapt.domain.timestamps import utcnow
+from flowdapt.engine.config_selection import resolve_config
+from flowdapt.engine.executor import Executor
+from flowdapt.engine.graph import WorkflowGraph
+from flowdapt.engine.runner import WorkflowRunner
+from flowdapt.services.metrics import Metrics
+from flowdapt.services.run_persistence import RunPersister
+from flowdapt.storage.base import Storage
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTED = "the server stopped while this run was in progress"
+
+
+class ServiceDrainingError(FlowdaptError):
+    """The server is shutting down and accepts no new runs (HTTP 503)."""
+
+
+@dataclass
+class _ActiveRun:
+    runner: WorkflowRunner
+    task: asyncio.Task[WorkflowRun]
+
+
+class ComputeService:
+    """Starts runs, tracks the active ones, persists every state change, applies retention."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        executor: Executor,
+        *,
+        default_namespace: str = "default",
+        retention: timedelta | None = None,
+        persist_interval: float = 0.25,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.storage = storage
+        self.executor = executor
+        self.default_namespace = default_namespace
+        self.retention = retention
+        self._persist_interval = persist_interval
+        self._metrics = metrics or Metrics()
+        self._clock = clock
+        self._active: dict[str, _ActiveRun] = {}
+        self._draining = False
+        self._retention_task: asyncio.Task[None] | None = None
+
+    @property
+    def active_runs(self) -> int:
+        return len(self._active)
+
+    async def start(self) -> None:
+        await self.executor.start()
+        settled = await self.storage.runs.fail_unfinished(INTERRUPTED, self._clock())
+        if settled:
+            logger.warning(
+                "settled %d run(s) left unfinished by an earlier stop as failed", settled
+            )
+        if self.retention is not None:
+            self._retention_task = asyncio.ensure_future(self._apply_retention())
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Accept no new runs; give running ones `grace` seconds, then cancel and record them."""
+        self._draining = True
+        if self._retention_task is not None:
+            self._retention_task.cancel()
+            await asyncio.gather(self._retention_task, return_exceptions=True)
+        tasks = [active.task for active in self._active.values()]
+        if tasks:
+            logger.info("waiting up to %ss for %d running run(s)", grace, len(tasks))
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.executor.close()
+
+    async def run_workflow(
+        self,
+        identifier: str,
+        input: Mapping[str, Any] | None = None,
+        *,
+        namespace: str | None = None,
+        wait: bool = True,
+        source: str = "api",
+    ) -> WorkflowRun:
+        """Start a run of the workflow named (or with uid) `identifier`.
+
+        With ``wait`` the finished run is returned (a client that goes away does not stop it);
+        otherwise the run as created, still ``pending``.
+        """
+        if self._draining:
+            raise ServiceDrainingError("the server is shutting down; no new runs are accepted")
+        workflow = await self.storage.workflows.get(identifier)
+        config = resolve_config(workflow, await self.storage.configs.list())
+        run = WorkflowRun(workflow=workflow.name, source=source, state=RunState.PENDING)
+        await self.storage.runs.create(run)
+        created = run.model_copy(deep=True)
+        runner = WorkflowRunner(
+            WorkflowGraph.build(workflow),
+            self.executor,
+            run,
+            input=input,
+            namespace=namespace or self.default_namespace,
+            config=config,
+            observer=RunPersister(self.storage.runs, self._persist_interval),
+        )
+        self._metrics.count("flowdapt.runs.started", workflow=workflow.name, source=source)
+        task = asyncio.ensure_future(self._execute(runner))
+        self._active[str(run.uid)] = _ActiveRun(runner, task)
+        if not wait:
+            return created
+        return await asyncio.shield(task)
+
+    async def _execute(self, runner: WorkflowRunner) -> WorkflowRun:
+        run = runner.run_record
+        observer = runner.observer
+        try:
+            await runner.run()
+        finally:
+            self._active.pop(str(run.uid), None)
+            self._record_metrics(run)
+            if isinstance(observer, RunPersister):
+                await observer.flush_final(run)
+        return run
+
+    def _record_metrics(self, run: WorkflowRun) -> None:
+        self._metrics.count("flowdapt.runs.ended", workflow=run.workflow, state=run.state.value)
+        if run.finished_at is not None:
+            duration = (run.finished_at - run.started_at).total_seconds()
+            self._metrics.observe("flowdapt.runs.duration", duration, workflow=run.workflow)
+
+    def cancel_run(self, uid: str) -> bool:
+        """Cancel an active run; False if it is not running here."""
+        active = self._active.get(uid)
+        if active is None:
+            return False
+        active.runner.cancel()
+        return True
+
+    async def get_run(self, identifier: str) -> WorkflowRun:
+        return await self.storage.runs.get(identifier)
+
+    async def list_runs(
+        self,
+        workflow: str | None = None,
+        *,
+        state: RunState | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[WorkflowRun]:
+        name = None if workflow is None else (await self.storage.workflows.get(workflow)).name
+        return await self.storage.runs.list(workflow=name, state=state, limit=limit, offset=offset)
+
+    async def delete_run(self, identifier: str) -> WorkflowRun:
+        run = await self.storage.runs.get(identifier)
+        active = self._active.get(str(run.uid))
+        if active is not None:  # deleting a running run stops it first
+            active.runner.cancel()
+            await asyncio.gather(active.task, return_exceptions=True)
+        return await self.storage.runs.delete(str(run.uid))
+
+    async def _apply_retention(self) -> None:
+        assert self.retention is not None
+        period = max(1.0, min(self.retention.total_seconds() / 10, 3600.0))
+        while True:
+            try:
+                removed = await self.storage.runs.delete_finished_before(
+                    self._clock() - self.retention
+                )
+                if removed:
+                    logger.info("retention removed %d finished run(s)", removed)
+            except Exception:  # a loop boundary: log and try again next period
+                logger.exception("run retention failed")
+            await asyncio.sleep(period)

@@ -1,0 +1,80 @@
+"""The core service: what the server reports about itself (status)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psutil
+
+from flowdapt.domain.timestamps import utcnow
+from flowdapt.services.compute import ComputeService
+from flowdapt.storage.base import Storage
+
+
+class CoreService:
+    """System status in the original's ``/status`` shape, plus service and database health."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        storage: Storage,
+        compute: ComputeService | None,
+        services: dict[str, bool],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.name, self.version = name, version
+        self._storage, self._compute, self._services = storage, compute, services
+        self._clock = clock
+        self._process = psutil.Process()
+
+    async def status(self) -> dict[str, Any]:
+        database_up = await self._storage.ping()
+        return {
+            "version": self.version,
+            "name": self.name,
+            "system": self._system(),
+            "os": {
+                "name": platform.system(),
+                "version": platform.version(),
+                "release": platform.release(),
+                "machine": platform.machine(),
+            },
+            "python": platform.python_version(),
+            "hostname": socket.gethostname(),
+            "services": self._service_status(),
+            "database": f"{self._storage.kind} ({'up' if database_up else 'unavailable'})",
+        }
+
+    def _system(self) -> dict[str, Any]:
+        process = self._process
+        with process.oneshot():
+            network = psutil.net_io_counters()
+            return {
+                "time": self._clock().replace(tzinfo=None).isoformat(),
+                "cpu_pct": process.cpu_percent(interval=None),
+                "memory": process.memory_info().rss,
+                "disk_pct": psutil.disk_usage(os.getcwd()).percent,
+                "network_io_sent": network.bytes_sent if network else 0,
+                "network_io_recv": network.bytes_recv if network else 0,
+                "threads": process.num_threads(),
+                "fds": process.num_fds() if hasattr(process, "num_fds") else 0,
+                "pid": process.pid,
+            }
+
+    def _service_status(self) -> dict[str, Any]:
+        services: dict[str, Any] = {}
+        for name, enabled in self._services.items():
+            services[name] = {"status": "running" if enabled else "disabled"}
+        if self._compute is not None:
+            services["compute"].update(
+                executor=self._compute.executor.kind,
+                active_runs=self._compute.active_runs,
+            )
+        return services

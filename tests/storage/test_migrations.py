@@ -1,0 +1,98 @@
+"""Schema migrations on SQLite and PostgreSQL: from empty to head, down and up, data kept."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from flowdapt.domain.errors import AlreadyExistsError
+from flowdapt.domain.runs import WorkflowRun
+from flowdapt.storage import SQLStorage, sql_migrations
+from flowdapt.storage.sql_schema import metadata
+from tests.storage.conftest import CreateDatabase
+from tests.storage.samples import workflow
+
+TEST_REVISIONS = Path(__file__).with_name("migration_versions")
+TABLES = {"workflows", "configs", "triggers", "runs"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_databases: CreateDatabase
+) -> AsyncIterator[SQLStorage]:
+    """A storage on a database that has never been migrated."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/new/flowdapt.db"  # directory made by start()
+    else:
+        url = await pg_databases()
+    storage = SQLStorage(url)
+    yield storage
+    await storage.close()
+
+
+async def table_names(storage: SQLStorage) -> set[str]:
+    async with storage.engine.connect() as connection:
+        names = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
+    return set(names) - {"alembic_version"}
+
+
+async def test_start_migrates_an_empty_database_to_head(empty: SQLStorage) -> None:
+    assert await empty.current_revision() is None
+
+    await empty.start()
+
+    assert await empty.current_revision() == "0001"
+    assert await table_names(empty) == TABLES
+    await empty.start()  # idempotent
+    assert await empty.current_revision() == "0001"
+
+
+async def test_schema_matches_the_metadata_the_repositories_query(empty: SQLStorage) -> None:
+    await empty.start()
+
+    async with empty.engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), metadata)
+        )
+
+    assert differences == []
+
+
+async def test_downgrade_to_base_and_back(empty: SQLStorage) -> None:
+    await empty.start()
+
+    await empty.downgrade("base")
+    assert await empty.current_revision() is None
+    assert await table_names(empty) == set()
+
+    await empty.upgrade()
+    assert await empty.current_revision() == "0001"
+    await empty.workflows.create(workflow("w"))
+
+
+async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
+    empty: SQLStorage,
+) -> None:
+    config = sql_migrations.alembic_config([TEST_REVISIONS])
+    await empty.upgrade("0001")
+    await empty.workflows.create(workflow("w"))
+    run = await empty.runs.create(WorkflowRun(workflow="w", result={"x": [1, 2]}))
+
+    async with empty.engine.begin() as connection:
+        await connection.run_sync(sql_migrations.upgrade, "head", config)
+    assert await empty.current_revision() == "0002_test"
+
+    assert (await empty.runs.get(run.name)).model_dump() == run.model_dump()
+    assert (await empty.workflows.get("w")).metadata.name == "w"
+    with pytest.raises(AlreadyExistsError):
+        await empty.runs.create(WorkflowRun(workflow="w", name=run.name))
+
+    async with empty.engine.begin() as connection:
+        await connection.run_sync(sql_migrations.downgrade, "0001", config)
+    assert await empty.current_revision() == "0001"
+    assert (await empty.runs.get(str(run.uid))).model_dump() == run.model_dump()
