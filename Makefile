@@ -7,34 +7,36 @@ UV_VERSION ?= 0.13.9
 UV := .tools/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: setup run test lint typecheck bench clean
+.PHONY: setup run test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 .venv/.synced: $(UV) pyproject.toml flowctl/pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	.venv/bin/python -m compileall -q src flowctl/src > /dev/null
 	touch $@
 
 setup: .venv/.synced
 
-run: setup  ## the main job: run the example workflow on embedded defaults
-	$(RUN) python -m flowdapt.examples.hello
+run: setup  ## the main job: server on embedded defaults, example applied and run
+	$(RUN) python scripts/demo.py
 
 test: setup  ## the whole suite: lint, types, layer contract, tests
-	$(RUN) ruff check src tests benchmarks flowctl
-	$(RUN) ruff format --check src tests benchmarks flowctl
+	$(RUN) ruff check src tests benchmarks flowctl scripts
+	$(RUN) ruff format --check src tests benchmarks flowctl scripts
 	$(RUN) mypy
 	$(RUN) lint-imports
 	$(RUN) pytest
 
 lint: setup
-	$(RUN) ruff check --fix src tests benchmarks flowctl
-	$(RUN) ruff format src tests benchmarks flowctl
+	$(RUN) ruff check --fix src tests benchmarks flowctl scripts
+	$(RUN) ruff format src tests benchmarks flowctl scripts
 
-bench: setup
+bench: setup  ## both benchmarks; figures go to BENCHMARKS.md
 	$(RUN) python benchmarks/engine_overhead.py
+	$(RUN) python benchmarks/server.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,5 @@
 """Flowdapt: adaptive ML workflows of plain-Python stages, run on Local, Dask or Ray executors."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 from flowdapt.domain import (
     ConfigResource,
     FlowdaptError,
@@ -17,10 +15,7 @@ from flowdapt.engine import get_run_context
 from flowdapt.execute import execute_workflow
 from flowdapt.executors import LocalExecutor
 
-try:
-    __version__ = version("flowdapt")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0"
+__version__ = "0.2.0"  # the one place the version is written (pyproject reads it from here)
 
 __all__ = [
     "ConfigResource",

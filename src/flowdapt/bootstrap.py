@@ -25,6 +25,7 @@ from flowdapt.services.core import CoreService
 from flowdapt.services.metrics import Metrics
 from flowdapt.services.resources import ResourceService
 from flowdapt.settings import ExecutorSettings, Settings, SettingsError
+from flowdapt.storage.cache import CachedStorage
 from flowdapt.storage.targets import storage_from_target
 
 logger = logging.getLogger(__name__)
@@ -60,11 +61,12 @@ def prepare_user_modules(app_dir: Path) -> Path:
 
 def build_services(settings: Settings) -> Services:
     try:
-        storage = storage_from_target(
+        database = storage_from_target(
             settings.database.target, settings.database.options, settings.app_dir
         )
     except ValueError as exc:
         raise SettingsError(f"database.target: {exc}") from None
+    storage = CachedStorage(database)  # every run reads its workflow and the configs
     metrics = Metrics()
     compute_settings = settings.services.compute
     compute = None

@@ -10,13 +10,18 @@ database schema, write the OpenAPI document.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+import os
 import sys
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 import yaml
 
 from flowdapt import __version__
@@ -64,6 +69,17 @@ class GlobalOptions:
 
 
 _options = GlobalOptions()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, which makes the exit code
+    -15; a clean stop is a success, so the captured signal is dropped."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
 
 def _version(value: bool) -> None:
@@ -122,8 +138,6 @@ def run(
     port: Annotated[int | None, typer.Option(help="Overrides rpc.api.port.")] = None,
 ) -> None:
     """Start the server (stops gracefully on SIGINT/SIGTERM)."""
-    import uvicorn
-
     from flowdapt.bootstrap import build_app, configure_logging
 
     settings = _settings()
@@ -132,7 +146,7 @@ def run(
         application = build_app(settings)
     except SettingsError as exc:
         _fail(str(exc))
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             application,
             host=host or settings.rpc.api.host,
@@ -144,8 +158,16 @@ def run(
         )
     )
     server.run()
-    if server.started is False:
-        raise typer.Exit(1)
+    _exit_after_serving(0 if server.started else 1)
+
+
+def _exit_after_serving(code: int) -> None:
+    """Every run is recorded by now; a stage thread still blocked in user code must not keep
+    the process alive (threads cannot be stopped), so leave without waiting for it."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @config_app.command("show")

@@ -158,7 +158,6 @@ class Settings(BaseSettings):
         env_prefix="FLOWDAPT__",
         env_nested_delimiter="__",
         extra="forbid",
-        nested_model_default_partial_update=True,
     )
 
     name: str = "flowdapt"

@@ -9,10 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -21,6 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -130,3 +133,108 @@ def flowctl(server: Server, *args: str, timeout: float = 60) -> subprocess.Compl
         cwd=ROOT,
         env={**os.environ, "FLOWCTL_CONFIG": str(server.app_dir / "flowctl.yaml")},
     )
+
+
+# --- Helpers for the crash, shutdown, fuzz and outage tests -------------------------------------
+
+TINYDB = "flowdapt.lib.database.storage.tdb.TinyDBStorage"  # the original's target string
+
+
+def kill_hard(server: Server) -> None:
+    """`kill -9` the server process and reap it."""
+    assert server.process is not None and server.process.poll() is None
+    server.process.kill()
+    server.process.wait(10)
+
+
+def wait_until(
+    check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.05
+) -> T:
+    """Poll `check` until it returns something other than None (or False); fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def run_state(client: httpx.Client, uid: str) -> str:
+    response = client.get(f"/workflows/run/{uid}")
+    assert response.status_code == 200, response.text
+    return str(response.json()["state"])
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Makes (not starts) servers with fresh app dirs; every one of them is stopped afterwards."""
+    made: list[Server] = []
+
+    def make(database: str | None = None, app_dir: Path | None = None) -> Server:
+        directory = app_dir or tmp_path / f"app-{len(made)}"
+        directory.mkdir(parents=True, exist_ok=True)
+        instance = Server(directory, free_port(), database)
+        made.append(instance)
+        return instance
+
+    yield make
+    for instance in made:
+        if instance.process is not None and instance.process.poll() is None:
+            instance.process.kill()
+            instance.process.wait(10)
+
+
+class ThreadedRelay:
+    """The storage tests' PostgreSQL `Proxy`, run on its own event loop in a thread, so that it
+    keeps relaying while a test blocks (a server starting, a synchronous HTTP call)."""
+
+    def __init__(self, target_port: int) -> None:
+        from tests.storage.test_unavailable import Proxy
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="pg-relay", daemon=True)
+        self._thread.start()
+        self.proxy = Proxy(target_port)
+        self.is_up = False
+
+    @property
+    def port(self) -> int:
+        return self.proxy.port
+
+    def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
+
+    def up(self) -> None:
+        self._call(self.proxy.up())
+        self.is_up = True
+
+    def down(self) -> None:
+        self._call(self.proxy.down())
+        self.is_up = False
+
+    def close(self) -> None:
+        if self.is_up:
+            self.down()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+@pytest.fixture
+def pg_relay() -> Iterator[ThreadedRelay]:
+    """A TCP relay in front of the local PostgreSQL, up; taken down and closed afterwards."""
+    relay = ThreadedRelay(5432)
+    relay.up()
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of the test's own (a server settles every unfinished run it finds at
+    start-up, so tests that start servers do not share one); dropped afterwards."""
+    name = asyncio.run(_create_database())
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    asyncio.run(_drop_database(name))

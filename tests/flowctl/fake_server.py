@@ -290,7 +290,7 @@ class FakeFlowdapt:
             "os": {"name": "Linux", "version": "1", "release": "6.1", "machine": "x86_64"},
             "python": "3.11",
             "hostname": "here",
-            "services": {"compute": {"status": "running"}},
+            "services": {"compute": {"status": "OK"}},
             "database": "memory",
         }
 

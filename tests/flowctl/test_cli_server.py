@@ -32,7 +32,7 @@ def test_status(cli: Cli, fake: FakeFlowdapt) -> None:
     rows = dict(line.split(None, 1) for line in result.stdout.splitlines()[1:])
     assert rows["server"] == fake.url
     assert rows["version"] == "0.1.52"
-    assert rows["services"] == "compute: running"
+    assert rows["services"] == "compute: OK"
     assert rows["memory"] == "50 MiB"
     data = json.loads(cli("status", "-o", "json").stdout)
     assert data["ping"]["app"] == "flowdapt"

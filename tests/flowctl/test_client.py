@@ -142,7 +142,7 @@ def test_list_all_survives_a_capped_or_ignored_limit(
 
 def test_server_info_and_plugins(client: FlowdaptClient, fake: FakeFlowdapt) -> None:
     assert client.ping()["app"] == "flowdapt"
-    assert client.status()["services"] == {"compute": {"status": "running"}}
+    assert client.status()["services"] == {"compute": {"status": "OK"}}
     assert set(client.metrics()) == {"runs_total", "latency"}
     assert client.list_plugins()[0]["name"] == "demo"
     assert client.get_plugin("demo")["module"] == "demo_plugin"

@@ -60,8 +60,11 @@ async def storage(
 ) -> AsyncIterator[Storage]:
     """A started, empty storage of each backend."""
     if request.param == "postgresql":
-        async with pg_storage.engine.begin() as connection:
-            await connection.execute(sa.text("TRUNCATE workflows, configs, triggers, runs"))
+        await pg_storage.write(
+            lambda connection: connection.execute(
+                sa.text("TRUNCATE workflows, configs, triggers, runs")
+            )
+        )
         yield pg_storage
         return
     backends: dict[str, Callable[[], Storage]] = {

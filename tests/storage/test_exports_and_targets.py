@@ -62,7 +62,7 @@ def test_a_url_target_is_sql_storage(url: str, kind: str, tmp_path: Path) -> Non
 
     assert isinstance(storage, SQLStorage)
     assert storage.kind == kind
-    assert storage.engine.url.drivername in {"postgresql+asyncpg", "sqlite+aiosqlite"}
+    assert storage.engine.url.drivername in {"postgresql+asyncpg", "sqlite+pysqlite"}
     assert "~" not in str(storage.engine.url.database)
 
 

@@ -36,8 +36,7 @@ async def empty(
 
 
 async def table_names(storage: SQLStorage) -> set[str]:
-    async with storage.engine.connect() as connection:
-        names = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
+    names = await storage.read(lambda connection: sa.inspect(connection).get_table_names())
     return set(names) - {"alembic_version"}
 
 
@@ -55,10 +54,9 @@ async def test_start_migrates_an_empty_database_to_head(empty: SQLStorage) -> No
 async def test_schema_matches_the_metadata_the_repositories_query(empty: SQLStorage) -> None:
     await empty.start()
 
-    async with empty.engine.connect() as connection:
-        differences = await connection.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), metadata)
-        )
+    differences = await empty.read(
+        lambda connection: compare_metadata(MigrationContext.configure(connection), metadata)
+    )
 
     assert differences == []
 
@@ -83,8 +81,7 @@ async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
     await empty.workflows.create(workflow("w"))
     run = await empty.runs.create(WorkflowRun(workflow="w", result={"x": [1, 2]}))
 
-    async with empty.engine.begin() as connection:
-        await connection.run_sync(sql_migrations.upgrade, "head", config)
+    await empty.write(sql_migrations.upgrade, "head", config)
     assert await empty.current_revision() == "0002_test"
 
     assert (await empty.runs.get(run.name)).model_dump() == run.model_dump()
@@ -92,7 +89,6 @@ async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
     with pytest.raises(AlreadyExistsError):
         await empty.runs.create(WorkflowRun(workflow="w", name=run.name))
 
-    async with empty.engine.begin() as connection:
-        await connection.run_sync(sql_migrations.downgrade, "0001", config)
+    await empty.write(sql_migrations.downgrade, "0001", config)
     assert await empty.current_revision() == "0001"
     assert (await empty.runs.get(str(run.uid))).model_dump() == run.model_dump()

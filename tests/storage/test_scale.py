@@ -1,9 +1,7 @@
-"""Listing stays fast with 10k workflows and 100k runs: indexed queries, one query per page."""
+"""Listing at 10k workflows and 100k runs: correct pages, and queries that use their indexes."""
 
 from __future__ import annotations
 
-import statistics
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -50,26 +48,19 @@ async def fill(storage: SQLStorage) -> None:
         }
         for number in range(RUNS)
     ]
-    async with storage.engine.begin() as connection:
-        await connection.execute(sa.insert(sql_schema.workflows), workflows)
-        await connection.execute(sa.insert(sql_schema.runs), runs)
-        if storage.kind == "postgresql":
-            await connection.execute(sa.text("ANALYZE"))
 
+    def insert(connection: sa.Connection) -> None:
+        connection.execute(sa.insert(sql_schema.workflows), workflows)
+        connection.execute(sa.insert(sql_schema.runs), runs)
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("ANALYZE"))
 
-async def typical(call: Callable[[], Awaitable[Any]], times: int = 5) -> float:
-    """Median seconds per call (one hiccup of a shared machine must not fail the test)."""
-    durations = []
-    for _ in range(times):
-        began = time.perf_counter()
-        await call()
-        durations.append(time.perf_counter() - began)
-    return statistics.median(durations)
+    await storage.write(insert)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_listing_pages_is_fast_at_scale(
+async def test_listing_pages_is_correct_at_scale(
     backend: str, tmp_path: Path, pg_databases: Callable[[], Awaitable[str]]
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/big.db" if backend == "sqlite" else await pg_databases()
@@ -84,17 +75,7 @@ async def test_listing_pages_is_fast_at_scale(
         of_one = await storage.runs.list(workflow="w00007", limit=50)
         assert [r.name for r in of_one][:2] == ["r90007", "r80007"]
         assert await storage.runs.count(state=RunState.FAILED) == RUNS // 10
-
-        calls: list[Callable[[], Awaitable[Any]]] = [
-            lambda: storage.workflows.list(limit=100, offset=9000),
-            lambda: storage.runs.list(limit=100),
-            lambda: storage.runs.list(limit=100, offset=1000),
-            lambda: storage.runs.list(workflow="w00042", limit=100),
-            lambda: storage.runs.list(state=RunState.FAILED, limit=100),
-        ]
-        # Generous bounds on a shared machine; a full scan + sort of 100k runs takes far longer.
-        for call in calls:
-            assert await typical(call) < 0.1
+        # How fast these are is measured by benchmarks/server.py, not asserted here.
     finally:
         await storage.close()
 
@@ -107,17 +88,22 @@ async def explain(storage: SQLStorage, call: Callable[[], Awaitable[Any]]) -> st
         if statement.startswith("SELECT"):
             statements.append((statement, parameters))
 
-    sa.event.listen(storage.engine.sync_engine, "before_cursor_execute", record)
+    engine = storage.engine
+    assert isinstance(engine, sa.Engine)  # SQLite's engine is the synchronous one
+    sa.event.listen(engine, "before_cursor_execute", record)
     try:
         await call()
     finally:
-        sa.event.remove(storage.engine.sync_engine, "before_cursor_execute", record)
-    plans = []
-    async with storage.engine.connect() as connection:
-        for statement, parameters in statements:
-            sql = f"EXPLAIN QUERY PLAN {statement}"
-            plans += [str(row[-1]) for row in await connection.exec_driver_sql(sql, parameters)]
-    return " | ".join(plans)
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    def plan(connection: sa.Connection) -> list[str]:
+        return [
+            str(row[-1])
+            for statement, parameters in statements
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+
+    return " | ".join(await storage.read(plan))
 
 
 async def test_sqlite_listings_use_the_indexes(tmp_path: Path) -> None:

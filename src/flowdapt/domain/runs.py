@@ -6,7 +6,6 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from coolname import generate as _coolname_words
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdapt.domain.timestamps import UtcDatetime, utcnow
@@ -71,6 +70,8 @@ class StageRun(BaseModel):
 
 def generate_run_name(words: int = 2) -> str:
     """A human-friendly unique run name such as ``crafty-skunk-61d6c81e``."""
+    from coolname import generate as _coolname_words  # its word lists load on first use
+
     return f"{'-'.join(_coolname_words(words))}-{uuid.uuid4().hex[:8]}"
 
 

@@ -63,6 +63,7 @@ class WorkflowRunner:
         self._sleep = sleep
         self._clock = clock
         self._cancelled = False
+        self._cancel_reason: str | None = None
         self._scheduler = Scheduler(graph)
         self._active: dict[str, StageExecution] = {}
         self._records: dict[str, StageRun] = {}
@@ -71,7 +72,7 @@ class WorkflowRunner:
         self._over: asyncio.Future[None] | None = None
         self._context: WorkflowRunContext | None = None
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str | None = None) -> None:
         """Stop the run: running stages are stopped, nothing downstream starts.
 
         Call it from the event loop's thread. A run whose stages have all finished stays finished.
@@ -79,6 +80,7 @@ class WorkflowRunner:
         if self._over is not None and self._over.done():
             return
         self._cancelled = True
+        self._cancel_reason = self._cancel_reason or reason
         if self._over is not None:
             self._stop_all()
 
@@ -96,8 +98,10 @@ class WorkflowRunner:
             else:
                 self._launch_ready()
             await self._over
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as cancelled:
             self._cancelled = True
+            if cancelled.args and self._cancel_reason is None:
+                self._cancel_reason = str(cancelled.args[0])  # task.cancel("why")
             self._stop_all()
             raise
         finally:
@@ -271,7 +275,8 @@ class WorkflowRunner:
         self._finish(RunState.FAILED, error.as_result(), error)
 
     def _finish_cancelled(self) -> None:
-        self.exception = RunCancelledError(f"run {self.run_record.name!r} was cancelled")
+        reason = f": {self._cancel_reason}" if self._cancel_reason else ""
+        self.exception = RunCancelledError(f"run {self.run_record.name!r} was cancelled{reason}")
         error = ErrorInfo(type="RunCancelledError", message=str(self.exception))
         self._finish(RunState.CANCELLED, error.as_result(), error)
 

@@ -29,6 +29,7 @@ from flowdapt.storage.base import Storage
 logger = logging.getLogger(__name__)
 
 INTERRUPTED = "the server stopped while this run was in progress"
+SHUTDOWN = "the server shut down before the run finished"
 
 
 class ServiceDrainingError(FlowdaptError):
@@ -91,7 +92,7 @@ class ComputeService:
             logger.info("waiting up to %ss for %d running run(s)", grace, len(tasks))
             _, pending = await asyncio.wait(tasks, timeout=grace)
             for task in pending:
-                task.cancel()
+                task.cancel(SHUTDOWN)
             await asyncio.gather(*tasks, return_exceptions=True)
         await self.executor.close()
 

@@ -71,7 +71,8 @@ class CoreService:
     def _service_status(self) -> dict[str, Any]:
         services: dict[str, Any] = {}
         for name, enabled in self._services.items():
-            services[name] = {"status": "running" if enabled else "disabled"}
+            # "OK" is the original's word for a healthy service; its client paints others red.
+            services[name] = {"status": "OK" if enabled else "disabled"}
         if self._compute is not None:
             services["compute"].update(
                 executor=self._compute.executor.kind,

@@ -5,7 +5,7 @@ nothing else. Every method raises domain errors: `NotFoundError` for an unknown 
 `AlreadyExistsError` for a duplicate name (enforced by the backend itself, never
 check-then-insert), `StorageUnavailableError` when the database cannot be reached.
 
-    storage = SQLStorage("sqlite+aiosqlite:///~/.flowdapt/flowdapt.db")
+    storage = SQLStorage("sqlite:///~/.flowdapt/flowdapt.db")
     await storage.start()
     workflow = await storage.workflows.create(resource)
     runs = await storage.runs.list(workflow="nowcast", limit=50)

@@ -1,21 +1,24 @@
 """`SQLStorage`: the embedded default (SQLite) and PostgreSQL, one implementation.
 
-    storage = SQLStorage("sqlite+aiosqlite:///~/.flowdapt/flowdapt.db")
+    storage = SQLStorage("sqlite:///~/.flowdapt/flowdapt.db")   # sqlite+aiosqlite:// works too
     await storage.start()          # creates the file's directory, migrates to the latest schema
     await storage.workflows.create(workflow)
 
     storage = SQLStorage("postgresql+asyncpg://user:secret@db:5432/flowdapt")
 
 The ``flowdapt db upgrade|downgrade|current`` commands call `upgrade`, `downgrade` and
-`current_revision`. How the connection is set up (WAL, busy timeout, reconnects, what counts as
-"database down") is explained in `flowdapt.storage.sql_database`.
+`current_revision`. How operations reach the database (SQLite's own thread, asyncpg), how the
+connection is set up (WAL, busy timeout, reconnects) and what counts as "database down" is
+explained in `flowdapt.storage.sql_database`.
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flowdapt.domain.resources import ConfigResource, TriggerRuleResource, WorkflowResource
@@ -24,9 +27,16 @@ from flowdapt.storage.base import ResourceRepository, RunRepository, StorageUnav
 from flowdapt.storage.sql_database import SQLDatabase
 from flowdapt.storage.sql_repositories import SQLResourceRepository, SQLRunRepository
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _select_one(connection: Connection) -> None:
+    connection.execute(sa.text("SELECT 1"))
+
 
 class SQLStorage:
-    """Storage in SQLite (``sqlite+aiosqlite:///path``) or PostgreSQL (``postgresql+asyncpg://``).
+    """Storage in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql+asyncpg://``).
 
     `connect_timeout` bounds how long a call waits for a connection (and, on SQLite, for the
     write lock) before it fails with `StorageUnavailableError`.
@@ -47,42 +57,62 @@ class SQLStorage:
         self.runs: RunRepository = SQLRunRepository(self._db)
 
     @property
-    def engine(self) -> AsyncEngine:
-        """The SQLAlchemy engine (for maintenance and tests; repositories are the API)."""
+    def engine(self) -> Engine | AsyncEngine:
+        """The SQLAlchemy engine, for maintenance and tests (repositories are the API): async on
+        PostgreSQL; on SQLite synchronous, its one connection belonging to the storage's thread,
+        so statements go through `read` and `write` rather than through the engine directly."""
         return self._db.engine
 
     def __repr__(self) -> str:
         return f"SQLStorage({self._db.url.render_as_string(hide_password=True)!r})"
 
+    async def read(
+        self, operation: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `operation(connection, *args, **kwargs)` in a transaction that is rolled back
+        (maintenance and tests; on any dialect, without blocking the event loop)."""
+        return await self._db.read(operation, *args, **kwargs)
+
+    async def write(
+        self, operation: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `operation(connection, *args, **kwargs)` in a write transaction, committed when it
+        returns (maintenance and tests)."""
+        return await self._db.write(operation, *args, **kwargs)
+
     async def start(self) -> None:
-        """Create the SQLite file's directory if needed and migrate the schema to the latest."""
+        """Create the SQLite file's directory if needed and migrate the schema to the latest.
+
+        A database already at the packaged head is recognised with one query, without loading
+        Alembic: the common start-up stays fast and light.
+        """
+        await self._db.prepare()
+        if await self._db.read(sql_migrations.is_at_head):
+            return
         await self.upgrade("head")
 
     async def close(self) -> None:
+        """Close the connections (and stop SQLite's thread)."""
         await self._db.dispose()
 
     async def ping(self) -> bool:
         try:
-            async with self._db.read() as connection:
-                await connection.execute(sa.text("SELECT 1"))
+            await self._db.read(_select_one)
         except StorageUnavailableError:
             return False
         return True
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to `revision`, keeping the data."""
-        await asyncio.to_thread(self._db.prepare_path)
-        async with self._db.write() as connection:
-            await connection.run_sync(sql_migrations.upgrade, revision)
+        await self._db.prepare()
+        await self._db.write(sql_migrations.upgrade, revision)
 
     async def downgrade(self, revision: str) -> None:
         """Revert migrations down to `revision` ("base" removes every table)."""
-        await asyncio.to_thread(self._db.prepare_path)
-        async with self._db.write() as connection:
-            await connection.run_sync(sql_migrations.downgrade, revision)
+        await self._db.prepare()
+        await self._db.write(sql_migrations.downgrade, revision)
 
     async def current_revision(self) -> str | None:
         """The schema's revision, or None for a database never migrated."""
-        await asyncio.to_thread(self._db.prepare_path)
-        async with self._db.read() as connection:
-            return await connection.run_sync(sql_migrations.current_revision)
+        await self._db.prepare()
+        return await self._db.read(sql_migrations.current_revision)

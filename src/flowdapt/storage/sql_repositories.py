@@ -1,5 +1,9 @@
 """Repositories on SQL tables (SQLite and PostgreSQL alike, SQLAlchemy Core).
 
+Each operation is one synchronous function of a `Connection` that `SQLDatabase` runs in one
+transaction (on SQLite's own thread, or in ``run_sync`` on PostgreSQL); the async methods only
+hand it over.
+
 Uniqueness is the database's job: an insert that violates the name (or uid) constraint fails
 inside the database and becomes `AlreadyExistsError`, so two concurrent creates of one name can
 never both succeed. Lookups by name or uid, listings and counts are single indexed queries.
@@ -13,7 +17,7 @@ from typing import Any, Generic
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from flowdapt.domain.errors import AlreadyExistsError, NotFoundError
 from flowdapt.domain.resources import utcnow
@@ -34,24 +38,26 @@ from flowdapt.storage.sql_database import SQLDatabase
 from flowdapt.storage.sql_schema import runs as runs_table
 
 
-async def _find(
-    connection: AsyncConnection,
-    table: sa.Table,
-    columns: Sequence[sa.ColumnElement[Any]],
-    identifier: str,
-    what: str,
-) -> sa.Row[Any]:
-    """The row whose uid (when `identifier` is one) or else name matches; two indexed lookups."""
-    uid = parse_uid(identifier)
-    if uid is not None:
-        row = (await connection.execute(sa.select(*columns).where(table.c.uid == uid))).first()
-        if row is not None:
-            return row
-    query = sa.select(*columns).where(table.c.name == identifier)
-    row = (await connection.execute(query)).first()
-    if row is None:
-        raise NotFoundError(f"{what} {identifier!r} not found")
-    return row
+class _Lookup:
+    """Finds the row whose uid (when the identifier is one) or else name matches: two indexed
+    lookups, with statements built once (a prebuilt statement skips SQLAlchemy's per-statement
+    cache-key work, which costs more than SQLite's own work here)."""
+
+    def __init__(self, table: sa.Table, columns: Sequence[sa.ColumnElement[Any]], what: str):
+        self._by_uid = sa.select(*columns).where(table.c.uid == sa.bindparam("uid"))
+        self._by_name = sa.select(*columns).where(table.c.name == sa.bindparam("name"))
+        self._what = what
+
+    def __call__(self, connection: Connection, identifier: str) -> sa.Row[Any]:
+        uid = parse_uid(identifier)
+        if uid is not None:
+            row = connection.execute(self._by_uid, {"uid": uid}).first()
+            if row is not None:
+                return row
+        row = connection.execute(self._by_name, {"name": identifier}).first()
+        if row is None:
+            raise NotFoundError(f"{self._what} {identifier!r} not found")
+        return row
 
 
 class SQLResourceRepository(Generic[R]):
@@ -70,8 +76,20 @@ class SQLResourceRepository(Generic[R]):
         self._model = model
         self._clock = clock
         self._what: str = str(model.model_fields["kind"].default)
+        by_uid = table.c.uid == sa.bindparam("match_uid")
+        self._find_document = _Lookup(table, [table.c.document], self._what)
+        self._find_for_delete = _Lookup(table, [table.c.uid, table.c.document], self._what)
+        self._insert = sa.insert(table)
+        self._stored_identity = sa.select(table.c.uid, table.c.created_at).where(
+            table.c.name == sa.bindparam("name")
+        )
+        self._update_by_uid = sa.update(table).where(by_uid)
+        self._delete_by_uid = sa.delete(table).where(by_uid)
+        self._count_all = sa.select(sa.func.count()).select_from(table)
 
-    async def create(self, resource: R) -> R:
+    # The operations, each run in one transaction by `SQLDatabase`.
+
+    def _create(self, connection: Connection, resource: R) -> R:
         document = dump_resource(resource)
         values = {
             "uid": resource.metadata.uid,
@@ -80,66 +98,67 @@ class SQLResourceRepository(Generic[R]):
             "updated_at": resource.metadata.updated_at,
             "document": document,
         }
-        async with self._db.write() as connection:
-            try:
-                await connection.execute(sa.insert(self._table).values(values))
-            except exc.IntegrityError as error:
-                raise AlreadyExistsError(
-                    f"{self._what} {resource.metadata.name!r} (uid {resource.metadata.uid}) "
-                    "already exists"
-                ) from error
+        try:
+            connection.execute(self._insert, values)
+        except exc.IntegrityError as error:
+            raise AlreadyExistsError(
+                f"{self._what} {resource.metadata.name!r} (uid {resource.metadata.uid}) "
+                "already exists"
+            ) from error
         return load_resource(self._model, document)
 
-    async def get(self, identifier: str) -> R:
-        async with self._db.read() as connection:
-            row = await _find(
-                connection, self._table, [self._table.c.document], identifier, self._what
+    def _get(self, connection: Connection, identifier: str) -> R:
+        return load_resource(self._model, self._find_document(connection, identifier).document)
+
+    def _update(self, connection: Connection, resource: R) -> R:
+        name = resource.metadata.name
+        stored = connection.execute(self._stored_identity, {"name": name}).first()
+        if stored is not None:
+            now = self._clock()
+            document = dump_resource(restamp(resource, stored.uid, stored.created_at, now))
+            result = connection.execute(
+                self._update_by_uid,
+                {"match_uid": stored.uid, "updated_at": now, "document": document},
             )
+            if result.rowcount == 1:
+                return load_resource(self._model, document)
+        # Never stored, or deleted concurrently between the two statements.
+        raise NotFoundError(f"{self._what} {name!r} not found")
+
+    def _delete(self, connection: Connection, identifier: str) -> R:
+        row = self._find_for_delete(connection, identifier)
+        result = connection.execute(self._delete_by_uid, {"match_uid": row.uid})
+        if result.rowcount != 1:  # deleted concurrently
+            raise NotFoundError(f"{self._what} {identifier!r} not found")
         return load_resource(self._model, row.document)
+
+    def _count(self, connection: Connection) -> int:
+        return int(connection.execute(self._count_all).scalar_one())
+
+    def _list(self, connection: Connection, limit: int | None, offset: int) -> list[R]:
+        query = sa.select(self._table.c.document).order_by(self._table.c.name)
+        documents = connection.execute(query.limit(limit).offset(offset)).scalars().all()
+        return [load_resource(self._model, document) for document in documents]
+
+    # The port: each method hands its operation over.
+
+    async def create(self, resource: R) -> R:
+        return await self._db.write(self._create, resource)
+
+    async def get(self, identifier: str) -> R:
+        return await self._db.read(self._get, identifier)
 
     async def update(self, resource: R) -> R:
-        table = self._table
-        async with self._db.write() as connection:
-            query = sa.select(table.c.uid, table.c.created_at).where(
-                table.c.name == resource.metadata.name
-            )
-            stored = (await connection.execute(query)).first()
-            if stored is not None:
-                now = self._clock()
-                new = restamp(resource, stored.uid, stored.created_at, now)
-                document = dump_resource(new)
-                result = await connection.execute(
-                    sa.update(table)
-                    .where(table.c.uid == stored.uid)
-                    .values(updated_at=now, document=document)
-                )
-                if result.rowcount == 1:
-                    return load_resource(self._model, document)
-        # Never stored, or deleted concurrently between the two statements.
-        raise NotFoundError(f"{self._what} {resource.metadata.name!r} not found")
+        return await self._db.write(self._update, resource)
 
     async def delete(self, identifier: str) -> R:
-        table = self._table
-        async with self._db.write() as connection:
-            row = await _find(
-                connection, table, [table.c.uid, table.c.document], identifier, self._what
-            )
-            result = await connection.execute(sa.delete(table).where(table.c.uid == row.uid))
-            if result.rowcount != 1:  # deleted concurrently
-                raise NotFoundError(f"{self._what} {identifier!r} not found")
-        return load_resource(self._model, row.document)
+        return await self._db.write(self._delete, identifier)
 
     async def count(self) -> int:
-        async with self._db.read() as connection:
-            query = sa.select(sa.func.count()).select_from(self._table)
-            return int((await connection.execute(query)).scalar_one())
+        return await self._db.read(self._count)
 
     async def list(self, *, limit: int | None = None, offset: int = 0) -> list[R]:
-        query = sa.select(self._table.c.document).order_by(self._table.c.name)
-        query = query.limit(limit).offset(offset)
-        async with self._db.read() as connection:
-            documents = (await connection.execute(query)).scalars().all()
-        return [load_resource(self._model, document) for document in documents]
+        return await self._db.read(self._list, limit, offset)
 
 
 _RUN_COLUMNS = [runs_table.c[name] for name in WorkflowRun.model_fields]
@@ -174,6 +193,86 @@ def _filters(workflow: str | None, state: RunState | None) -> list[sa.ColumnElem
     return conditions
 
 
+_find_run = _Lookup(runs_table, _RUN_COLUMNS, "run")
+_insert_run = sa.insert(runs_table)
+_update_run_by_uid = sa.update(runs_table).where(runs_table.c.uid == sa.bindparam("match_uid"))
+_delete_run_by_uid = sa.delete(runs_table).where(runs_table.c.uid == sa.bindparam("match_uid"))
+
+
+def _create_run(connection: Connection, run: WorkflowRun) -> WorkflowRun:
+    values = _run_values(run)
+    try:
+        connection.execute(_insert_run, values)
+    except exc.IntegrityError as error:
+        raise AlreadyExistsError(f"run {run.name!r} (uid {run.uid}) already exists") from error
+    return WorkflowRun.model_validate(values)
+
+
+def _update_run(connection: Connection, run: WorkflowRun) -> None:
+    values = _run_values(run)
+    for identity in ("uid", "name", "workflow", "source"):  # fixed at creation
+        del values[identity]
+    if connection.execute(_update_run_by_uid, {**values, "match_uid": run.uid}).rowcount != 1:
+        raise NotFoundError(f"run {run.uid} not found")
+
+
+def _get_run(connection: Connection, identifier: str) -> WorkflowRun:
+    return _load_run(_find_run(connection, identifier))
+
+
+def _delete_run(connection: Connection, identifier: str) -> WorkflowRun:
+    row = _find_run(connection, identifier)
+    if connection.execute(_delete_run_by_uid, {"match_uid": row.uid}).rowcount != 1:
+        raise NotFoundError(f"run {identifier!r} not found")
+    return _load_run(row)
+
+
+def _count_runs(connection: Connection, workflow: str | None, state: RunState | None) -> int:
+    query = sa.select(sa.func.count()).select_from(runs_table).where(*_filters(workflow, state))
+    return int(connection.execute(query).scalar_one())
+
+
+def _fail_unfinished(connection: Connection, reason: str, finished_at: datetime) -> int:
+    unfinished = runs_table.c.state.in_(UNFINISHED_STATES)
+    settled = 0
+    for row in connection.execute(sa.select(*_RUN_COLUMNS).where(unfinished)).all():
+        run = settle_interrupted(_load_run(row), reason, finished_at)
+        values = _run_values(run)
+        query = (
+            sa.update(runs_table)
+            .where(runs_table.c.uid == run.uid, unfinished)
+            .values(
+                {key: values[key] for key in ("state", "finished_at", "result", "error", "stages")}
+            )
+        )
+        settled += connection.execute(query).rowcount
+    return settled
+
+
+def _delete_finished_before(connection: Connection, cutoff: datetime) -> int:
+    query = sa.delete(runs_table).where(
+        runs_table.c.state.in_(FINAL_STATES), runs_table.c.finished_at < cutoff
+    )
+    return int(connection.execute(query).rowcount)
+
+
+def _list_runs(
+    connection: Connection,
+    workflow: str | None,
+    state: RunState | None,
+    limit: int | None,
+    offset: int,
+) -> list[WorkflowRun]:
+    query = (
+        sa.select(*_RUN_COLUMNS)
+        .where(*_filters(workflow, state))
+        .order_by(runs_table.c.started_at.desc(), runs_table.c.uid.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_load_run(row) for row in connection.execute(query).all()]
+
+
 class SQLRunRepository:
     """`RunRepository` on the runs table, indexed by (workflow, started_at), started_at, state."""
 
@@ -181,69 +280,25 @@ class SQLRunRepository:
         self._db = database
 
     async def create(self, run: WorkflowRun) -> WorkflowRun:
-        values = _run_values(run)
-        async with self._db.write() as connection:
-            try:
-                await connection.execute(sa.insert(runs_table).values(values))
-            except exc.IntegrityError as error:
-                raise AlreadyExistsError(
-                    f"run {run.name!r} (uid {run.uid}) already exists"
-                ) from error
-        return WorkflowRun.model_validate(values)
+        return await self._db.write(_create_run, run)
 
     async def update(self, run: WorkflowRun) -> None:
-        values = _run_values(run)
-        for identity in ("uid", "name", "workflow", "source"):  # fixed at creation
-            del values[identity]
-        async with self._db.write() as connection:
-            query = sa.update(runs_table).where(runs_table.c.uid == run.uid).values(values)
-            if (await connection.execute(query)).rowcount != 1:
-                raise NotFoundError(f"run {run.uid} not found")
+        await self._db.write(_update_run, run)
 
     async def get(self, identifier: str) -> WorkflowRun:
-        async with self._db.read() as connection:
-            return _load_run(await _find(connection, runs_table, _RUN_COLUMNS, identifier, "run"))
+        return await self._db.read(_get_run, identifier)
 
     async def delete(self, identifier: str) -> WorkflowRun:
-        async with self._db.write() as connection:
-            row = await _find(connection, runs_table, _RUN_COLUMNS, identifier, "run")
-            query = sa.delete(runs_table).where(runs_table.c.uid == row.uid)
-            if (await connection.execute(query)).rowcount != 1:
-                raise NotFoundError(f"run {identifier!r} not found")
-        return _load_run(row)
+        return await self._db.write(_delete_run, identifier)
 
     async def count(self, *, workflow: str | None = None, state: RunState | None = None) -> int:
-        query = sa.select(sa.func.count()).select_from(runs_table).where(*_filters(workflow, state))
-        async with self._db.read() as connection:
-            return int((await connection.execute(query)).scalar_one())
+        return await self._db.read(_count_runs, workflow, state)
 
     async def fail_unfinished(self, reason: str, finished_at: datetime) -> int:
-        unfinished = runs_table.c.state.in_(UNFINISHED_STATES)
-        settled = 0
-        async with self._db.write() as connection:
-            rows = (await connection.execute(sa.select(*_RUN_COLUMNS).where(unfinished))).all()
-            for row in rows:
-                run = settle_interrupted(_load_run(row), reason, finished_at)
-                values = _run_values(run)
-                query = (
-                    sa.update(runs_table)
-                    .where(runs_table.c.uid == run.uid, unfinished)
-                    .values(
-                        {
-                            key: values[key]
-                            for key in ("state", "finished_at", "result", "error", "stages")
-                        }
-                    )
-                )
-                settled += (await connection.execute(query)).rowcount
-        return settled
+        return await self._db.write(_fail_unfinished, reason, finished_at)
 
     async def delete_finished_before(self, cutoff: datetime) -> int:
-        query = sa.delete(runs_table).where(
-            runs_table.c.state.in_(FINAL_STATES), runs_table.c.finished_at < cutoff
-        )
-        async with self._db.write() as connection:
-            return int((await connection.execute(query)).rowcount)
+        return await self._db.write(_delete_finished_before, cutoff)
 
     async def list(
         self,
@@ -253,13 +308,4 @@ class SQLRunRepository:
         limit: int | None = 100,
         offset: int = 0,
     ) -> list[WorkflowRun]:
-        query = (
-            sa.select(*_RUN_COLUMNS)
-            .where(*_filters(workflow, state))
-            .order_by(runs_table.c.started_at.desc(), runs_table.c.uid.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        async with self._db.read() as connection:
-            rows = (await connection.execute(query)).all()
-        return [_load_run(row) for row in rows]
+        return await self._db.read(_list_runs, workflow, state, limit, offset)

@@ -15,22 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from flowdapt.storage.base import Storage
-from flowdapt.storage.memory import MemoryStorage
-from flowdapt.storage.sql import SQLStorage
-from flowdapt.storage.tinydb import TinyDBStorage
 
 DEFAULT_TARGET = "flowdapt.storage.sql.SQLStorage"
 
 
+# Each factory imports its backend: only the configured one is loaded.
+
+
 def _sql(options: Mapping[str, Any], app_dir: Path) -> Storage:
-    return SQLStorage(str(options.get("url") or f"sqlite+aiosqlite:///{app_dir}/flowdapt.db"))
+    from flowdapt.storage.sql import SQLStorage
+
+    return SQLStorage(str(options.get("url") or f"sqlite:///{app_dir}/flowdapt.db"))
 
 
 def _tinydb(options: Mapping[str, Any], app_dir: Path) -> Storage:
+    from flowdapt.storage.tinydb import TinyDBStorage
+
     return TinyDBStorage(str(options.get("path") or app_dir / "db.json"))
 
 
 def _memory(options: Mapping[str, Any], app_dir: Path) -> Storage:
+    from flowdapt.storage.memory import MemoryStorage
+
     return MemoryStorage()
 
 
@@ -48,7 +54,7 @@ def storage_from_target(target: str, options: Mapping[str, Any], app_dir: Path) 
     Raises `ValueError` naming the accepted targets for anything else.
     """
     if "://" in target:
-        return SQLStorage(url=target)
+        return _sql({"url": target}, app_dir)
     factory = _FACTORIES.get(target)
     if factory is None:
         accepted = ", ".join([*_FACTORIES, "a database URL such as postgresql+asyncpg://..."])

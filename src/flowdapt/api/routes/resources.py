@@ -8,7 +8,29 @@ from flowdapt.api.state import services_of
 from flowdapt.api.versioning import api_version
 from flowdapt.api.wire import JSONBytes, json_body, resource_response, resources_response
 
+# Listings are paginated: a page of 100 unless ?limit= asks for more (at most MAX_PAGE).
+DEFAULT_PAGE = 100
 MAX_PAGE = 10_000
+MAX_OFFSET = 2**62  # databases take 64-bit integers; beyond, a 422 instead of an overflow
+
+DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"type": "string"},
+                        "metadata": {"type": "object"},
+                        "spec": {"type": "object"},
+                    },
+                    "required": ["metadata", "spec"],
+                }
+            }
+        },
+    }
+}
 
 
 def resource_router(kind: str, prefix: str, tag: str) -> APIRouter:
@@ -19,13 +41,13 @@ def resource_router(kind: str, prefix: str, tag: str) -> APIRouter:
     @router.get("/", summary=f"List {label}s (by name; paginated with limit/offset)")
     async def list_resources(
         request: Request,
-        limit: int | None = Query(default=None, ge=1, le=MAX_PAGE),
-        offset: int = Query(default=0, ge=0),
+        limit: int = Query(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE),
+        offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     ) -> JSONBytes:
         items = await services_of(request).resources.list(kind, limit=limit, offset=offset)
         return resources_response(kind, items)
 
-    @router.post("/", summary=f"Create a {label}")
+    @router.post("/", summary=f"Create a {label}", openapi_extra=DOCUMENT_BODY)
     async def create_resource(request: Request) -> JSONBytes:
         document = await json_body(request)
         resource = await services_of(request).resources.create(kind, document)
@@ -35,7 +57,7 @@ def resource_router(kind: str, prefix: str, tag: str) -> APIRouter:
     async def get_resource(request: Request, identifier: str) -> JSONBytes:
         return resource_response(await services_of(request).resources.get(kind, identifier))
 
-    @router.put("/{identifier}", summary=f"Update a {label}")
+    @router.put("/{identifier}", summary=f"Update a {label}", openapi_extra=DOCUMENT_BODY)
     async def update_resource(request: Request, identifier: str) -> JSONBytes:
         document = await json_body(request)
         resource = await services_of(request).resources.update(kind, identifier, document)

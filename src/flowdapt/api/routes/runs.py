@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from flowdapt.api.routes.resources import MAX_OFFSET
 from flowdapt.api.state import services_of
 from flowdapt.api.versioning import api_version
 from flowdapt.api.wire import JSONBytes, json_body, run_response, runs_response
@@ -15,7 +16,19 @@ router = APIRouter(
 )
 
 
-@router.post("/{identifier}/run", summary="Run a workflow; with wait (default) answer when done")
+RUN_INPUT = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": {"type": "object", "default": {}}}},
+    }
+}
+
+
+@router.post(
+    "/{identifier}/run",
+    summary="Run a workflow; with wait (default) answer when done",
+    openapi_extra=RUN_INPUT,
+)
 async def run_workflow(
     request: Request,
     identifier: str,
@@ -35,7 +48,7 @@ async def list_workflow_runs(
     request: Request,
     identifier: str,
     limit: int = Query(default=10, ge=1, le=10_000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     state: RunState | None = Query(default=None),
 ) -> JSONBytes:
     compute = services_of(request).require_compute()
@@ -47,7 +60,7 @@ async def list_workflow_runs(
 async def list_runs(
     request: Request,
     limit: int = Query(default=100, ge=1, le=10_000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     state: RunState | None = Query(default=None),
     workflow: str | None = Query(default=None),
 ) -> JSONBytes:

@@ -1,0 +1,269 @@
+"""The server over HTTP on embedded defaults (SQLite), measured end to end in one run.
+
+    make bench-server     (or: uv run python benchmarks/server.py [--quick])
+
+Starts real `flowdapt run` processes, and prints each figure next to the goal of the server issue
+and, where one exists, the raw engine measured in the same run (the same trivial workflow run
+in-process with `execute_workflow`, no HTTP and no database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+import sqlalchemy as sa
+
+from flowdapt.compute.resources.workflow.execute import execute_workflow
+from flowdapt.domain.resources import WorkflowResource
+from flowdapt.executors.local import LocalExecutor
+from flowdapt.storage import SQLStorage, sql_schema
+from flowdapt.storage.codec import dump_resource
+
+FLOWDAPT = str(Path(sys.executable).with_name("flowdapt"))
+TRIVIAL = {
+    "kind": "workflow",
+    "metadata": {"name": "trivial"},
+    "spec": {"stages": [{"name": "only", "target": "builtins.dict"}]},
+}
+
+
+def report(name: str, value: str, goal: str, met: bool | None, raw: str = "") -> None:
+    verdict = "" if met is None else ("MET" if met else "NOT MET")
+    print(f"{name:<46} {value:>14} {raw:>22}  goal {goal:<14} {verdict}")
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+class Server:
+    def __init__(self, app_dir: Path, port: int) -> None:
+        self.app_dir, self.port = app_dir, port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> float:
+        """Start and return the seconds until GET / answers."""
+        began = time.perf_counter()
+        self.process = subprocess.Popen(
+            [
+                FLOWDAPT,
+                "--app-dir",
+                str(self.app_dir),
+                "-o",
+                f"rpc.api.port={self.port}",
+                "-o",
+                "logging.level=warning",
+                "run",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while True:
+            try:
+                if httpx.get(self.url + "/", timeout=0.5).status_code == 200:
+                    return time.perf_counter() - began
+            except httpx.HTTPError:
+                time.sleep(0.005)
+            if self.process.poll() is not None:
+                raise RuntimeError("the server exited during start-up")
+
+    def rss(self) -> float:
+        assert self.process is not None
+        return float(psutil.Process(self.process.pid).memory_info().rss)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+def startup_and_memory(workdir: Path, rounds: int) -> None:
+    times, memory = [], []
+    for index in range(rounds):
+        server = Server(workdir / f"start{index % 2}", 18700 + index)
+        try:
+            times.append(server.start())
+            time.sleep(1.0)
+            memory.append(server.rss())
+        finally:
+            server.stop()
+    first, warm = times[0], statistics.median(times[1:] or times)
+    report("start-up until GET / answers (new app dir)", f"{first:.2f} s", "<= 1 s", first <= 1)
+    report("start-up until GET / answers (existing)", f"{warm:.2f} s", "<= 1 s", warm <= 1)
+    idle = statistics.median(memory) / 1e6
+    report("idle server RSS", f"{idle:.0f} MB", "<= 80 MB", idle <= 80)
+
+
+async def raw_engine_latency(samples: int) -> float:
+    definition = WorkflowResource.model_validate(TRIVIAL)
+    durations = []
+    async with LocalExecutor(use_processes=False) as executor:
+        for _ in range(samples):
+            began = time.perf_counter()
+            await execute_workflow(definition, executor=executor, return_result=True)
+            durations.append(time.perf_counter() - began)
+    return statistics.median(durations)
+
+
+def run_latency(server: Server, samples: int) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        client.post("/workflows/", json=TRIVIAL)
+        uid = client.get("/workflows/trivial").json()["metadata"]["uid"]
+        for _ in range(20):  # warm up connections, imports, caches
+            client.post(f"/workflows/{uid}/run", params={"wait": "True"})
+        durations = []
+        for _ in range(samples):
+            began = time.perf_counter()
+            response = client.post(f"/workflows/{uid}/run", params={"wait": "True"})
+            durations.append(time.perf_counter() - began)
+            assert response.json()["state"] == "finished", response.text
+    raw = asyncio.run(raw_engine_latency(samples))
+    p50, p95 = statistics.median(durations), percentile(durations, 95)
+    report(
+        "trivial run over HTTP, wait: p50",
+        f"{p50 * 1e3:.2f} ms",
+        "<= 5 ms",
+        p50 <= 0.005,
+        f"raw engine {raw * 1e3:.2f} ms",
+    )
+    report("trivial run over HTTP, wait: p95", f"{p95 * 1e3:.2f} ms", "(no goal)", None)
+
+
+async def throughput(server: Server, clients: int, seconds: float) -> None:
+    done = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            response = await client.post("/workflows/trivial/run", params={"wait": "True"})
+            if response.status_code == 200:
+                done += 1
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    rate = done / elapsed
+    report(
+        f"throughput, {clients} concurrent clients",
+        f"{rate:.0f} runs/s",
+        ">= 300 runs/s",
+        rate >= 300,
+    )
+
+
+async def fill(app_dir: Path, workflows: int, runs: int) -> None:
+    """Rows straight into the server's database (10k creates over HTTP would measure HTTP)."""
+    storage = SQLStorage(f"sqlite+aiosqlite:///{app_dir}/flowdapt.db")
+    await storage.start()
+    document = dump_resource(WorkflowResource.model_validate(TRIVIAL))
+    epoch = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        {
+            "uid": uuid.uuid4(),
+            "name": f"w{n:05}",
+            "created_at": epoch,
+            "updated_at": epoch,
+            "document": {**document, "metadata": {**document["metadata"], "name": f"w{n:05}"}},
+        }
+        for n in range(workflows)
+    ]
+    run_rows = [
+        {
+            "uid": uuid.uuid4(),
+            "name": f"r{n}",
+            "workflow": f"w{n % workflows:05}",
+            "source": "api",
+            "state": "finished",
+            "started_at": epoch + timedelta(seconds=n),
+            "finished_at": epoch + timedelta(seconds=n + 1),
+            "result": n,
+            "error": None,
+            "stages": [],
+        }
+        for n in range(runs)
+    ]
+
+    def insert(connection: sa.Connection) -> None:
+        connection.execute(sa.insert(sql_schema.workflows), rows)
+        connection.execute(sa.insert(sql_schema.runs), run_rows)
+
+    await storage.write(insert)
+    await storage.close()
+
+
+def listings(workdir: Path, samples: int) -> None:
+    app_dir = workdir / "big"
+    asyncio.run(fill(app_dir, 10_000, 100_000))
+    server = Server(app_dir, 18790)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            cases = {
+                "GET /workflows/ (first page)": "/workflows/",
+                "GET /workflows/?offset=9000&limit=100": "/workflows/?offset=9000&limit=100",
+                "GET /workflows/w00042/run (its runs)": "/workflows/w00042/run",
+                "GET /workflows/run/?limit=100 (all runs)": "/workflows/run/?limit=100",
+            }
+            for label, path in cases.items():
+                durations = []
+                for _ in range(samples):
+                    began = time.perf_counter()
+                    response = client.get(path)
+                    durations.append(time.perf_counter() - began)
+                    assert response.status_code == 200, response.text
+                p95 = percentile(durations, 95)
+                report(
+                    f"{label}: p95",
+                    f"{p95 * 1e3:.1f} ms",
+                    "<= 50 ms",
+                    p95 <= 0.05,
+                    f"{len(response.json())} items",
+                )
+    finally:
+        server.stop()
+
+
+def main(quick: bool) -> None:
+    print(
+        f"flowdapt server benchmark - {datetime.now(UTC):%Y-%m-%d %H:%M} UTC - "
+        f"{platform.python_implementation()} {platform.python_version()} - "
+        f"{os.cpu_count()} CPUs - {platform.machine()} - embedded defaults (SQLite)"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        startup_and_memory(workdir, 3 if quick else 5)
+        server = Server(workdir / "runs", 18780)
+        server.start()
+        try:
+            run_latency(server, 200 if quick else 500)
+            asyncio.run(throughput(server, 50, 5 if quick else 10))
+        finally:
+            server.stop()
+        listings(workdir, 20 if quick else 50)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer samples")
+    main(parser.parse_args().quick)
