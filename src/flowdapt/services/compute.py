@@ -116,7 +116,7 @@ class ComputeService:
         config = resolve_config(workflow, await self.storage.configs.list())
         run = WorkflowRun(workflow=workflow.name, source=source, state=RunState.PENDING)
         await self.storage.runs.create(run)
-        created = run.model_copy(deep=True)
+        created = None if wait else run.model_copy(deep=True)  # before the runner changes it
         runner = WorkflowRunner(
             WorkflowGraph.build(workflow),
             self.executor,
@@ -129,7 +129,7 @@ class ComputeService:
         self._metrics.count("flowdapt.runs.started", workflow=workflow.name, source=source)
         task = asyncio.ensure_future(self._execute(runner))
         self._active[str(run.uid)] = _ActiveRun(runner, task)
-        if not wait:
+        if created is not None:
             return created
         return await asyncio.shield(task)
 

@@ -15,11 +15,13 @@ explained in `flowdapt.storage.sql_database`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flowdapt.domain.resources import ConfigResource, TriggerRuleResource, WorkflowResource
 from flowdapt.storage import sql_migrations, sql_schema

@@ -45,12 +45,14 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:  # the async layer (it pulls in the ORM) is loaded for PostgreSQL only
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flowdapt.storage.base import StorageUnavailableError
 
@@ -170,6 +172,8 @@ class SQLDatabase:
             )
             self._configure_sqlite(self.sync_engine, busy_timeout_ms=int(connect_timeout * 1000))
         else:
+            from sqlalchemy.ext.asyncio import create_async_engine
+
             self._async_engine = create_async_engine(
                 self.url,
                 pool_pre_ping=True,
