@@ -31,6 +31,14 @@ NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
 _NAME = re.compile(NAME_PATTERN)
 
 
+def string_values(value: Any) -> Any:
+    """A mapping's keys and values as strings (YAML turns `version: 1` into an int, while
+    annotations are strings on the wire); anything else unchanged, for pydantic to judge."""
+    if isinstance(value, dict):
+        return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+    return value
+
+
 class ResourceMetadata(BaseModel):
     """Identity of a resource: a `name` unique per kind, a `uid`, annotations and timestamps."""
 
@@ -52,10 +60,7 @@ class ResourceMetadata(BaseModel):
     @field_validator("annotations", mode="before")
     @classmethod
     def _annotations_as_strings(cls, value: Any) -> Any:
-        # YAML turns `version: 1` into an int; annotations are strings on the wire.
-        if isinstance(value, dict):
-            return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
-        return value
+        return string_values(value)
 
 
 class ResourceBase(BaseModel):
@@ -187,10 +192,7 @@ class ConfigSelector(BaseModel):
     @field_validator("value", mode="before")
     @classmethod
     def _annotation_values_as_strings(cls, value: Any) -> Any:
-        # Written like metadata annotations, so `version: 1` selects `version: "1"`.
-        if isinstance(value, dict):
-            return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
-        return value
+        return string_values(value)  # written like annotations: `version: 1` selects "1"
 
     @model_validator(mode="after")
     def _value_fits_type(self) -> ConfigSelector:
