@@ -51,14 +51,23 @@ async def test_start_migrates_an_empty_database_to_head(empty: SQLStorage) -> No
     assert await empty.current_revision() == "0001"
 
 
-async def test_schema_matches_the_metadata_the_repositories_query(empty: SQLStorage) -> None:
-    await empty.start()
+@pytest.mark.parametrize("how", ["migrations", "start"])
+async def test_schema_matches_the_metadata_the_repositories_query(
+    empty: SQLStorage, how: str
+) -> None:
+    # `start` creates an empty database from the metadata directly; the migrations must build
+    # the very same schema, so that both paths leave identical databases.
+    if how == "migrations":
+        await empty.upgrade()
+    else:
+        await empty.start()
 
     differences = await empty.read(
         lambda connection: compare_metadata(MigrationContext.configure(connection), metadata)
     )
 
     assert differences == []
+    assert await empty.current_revision() == "0001"
 
 
 async def test_downgrade_to_base_and_back(empty: SQLStorage) -> None:

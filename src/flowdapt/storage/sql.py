@@ -85,11 +85,14 @@ class SQLStorage:
     async def start(self) -> None:
         """Create the SQLite file's directory if needed and migrate the schema to the latest.
 
-        A database already at the packaged head is recognised with one query, without loading
-        Alembic: the common start-up stays fast and light.
+        A database already at the packaged head is recognised with one query, and an empty one
+        gets the current schema directly (stamped at the head), both without loading Alembic:
+        start-up stays fast and light. Anything in between is migrated by Alembic.
         """
         await self._db.prepare()
         if await self._db.read(sql_migrations.is_at_head):
+            return
+        if await self._db.write(sql_migrations.create_if_empty, sql_schema.metadata):
             return
         await self.upgrade("head")
 

@@ -90,3 +90,26 @@ def is_at_head(connection: Connection) -> bool:
         return False
     stored = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
     return list(stored) == [packaged_head()]
+
+
+_VERSION_TABLE = sa.Table(
+    "alembic_version",
+    sa.MetaData(),
+    sa.Column("version_num", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def create_if_empty(connection: Connection, metadata: sa.MetaData) -> bool:
+    """On a database with no tables at all, create the current schema and stamp it at the
+    packaged head, as a full upgrade would leave it; return whether it did.
+
+    A test checks that the migrations and this metadata produce the same schema.
+    """
+    _serialise(connection)  # a second server starting now waits, then sees the tables
+    if sa.inspect(connection).get_table_names():
+        return False
+    metadata.create_all(connection)
+    _VERSION_TABLE.create(connection)
+    connection.execute(_VERSION_TABLE.insert().values(version_num=packaged_head()))
+    return True
