@@ -19,15 +19,24 @@ from pydantic import (
     Field,
     PlainSerializer,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from flowdapt.domain.timestamps import UtcDatetime
 from flowdapt.domain.timestamps import utcnow as utcnow  # re-exported: its former home
-from flowdapt.domain.workflow_rules import StageOptions, StageResources, check_stages
+from flowdapt.domain.workflow_rules import (
+    StageOptions,
+    StageResources,
+    check_stages,
+    stage_groups,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
+# Validation context flag for documents read back from storage: they passed the whole-workflow
+# rules when they were stored, so listing thousands does not check every graph again.
+TRUSTED = "trusted"
 _NAME = re.compile(NAME_PATTERN)
 
 
@@ -161,10 +170,12 @@ class WorkflowResource(ResourceBase):
     kind: Literal["workflow"] = "workflow"
     spec: WorkflowSpec
 
-    _groups: list[list[str]] = PrivateAttr(default_factory=list)
+    _groups: list[list[str]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _graph_is_valid(self) -> WorkflowResource:
+    def _graph_is_valid(self, info: ValidationInfo) -> WorkflowResource:
+        if info.context and info.context.get(TRUSTED):
+            return self  # read back from storage: checked when it was stored
         problems, self._groups = check_stages(self.spec.stages)
         if problems:
             raise ValueError("\n".join(problems))
@@ -172,6 +183,8 @@ class WorkflowResource(ResourceBase):
 
     def stage_groups(self) -> list[list[str]]:
         """Stage names in dependency order, grouped (see ``workflow_rules.stage_groups``)."""
+        if self._groups is None:
+            self._groups = stage_groups(self.spec.stages)
         return self._groups
 
 

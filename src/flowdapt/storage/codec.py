@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from flowdapt.domain.resources import ResourceBase
+from flowdapt.domain.resources import TRUSTED, ResourceBase
 from flowdapt.domain.runs import ErrorInfo, RunState, StageRun, StageState, WorkflowRun
 
 R = TypeVar("R", bound=ResourceBase)
@@ -47,7 +47,7 @@ def dump_resource(resource: ResourceBase) -> dict[str, Any]:
 
 
 def load_resource(model: type[R], document: dict[str, Any]) -> R:
-    return model.model_validate(document)
+    return model.model_validate(document, context={TRUSTED: True})
 
 
 def restamp(resource: R, uid: uuid.UUID, created_at: datetime, now: datetime) -> R:
