@@ -16,9 +16,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -74,7 +75,16 @@ _options = GlobalOptions()
 
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, which makes the exit code
-    -15; a clean stop is a success, so the captured signal is dropped."""
+    -15; a clean stop is a success, so the captured signal is dropped. The signal also starts
+    the compute service's drain at once (see `ComputeService.begin_stop`)."""
+
+    def __init__(self, config: uvicorn.Config, on_stop_signal: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_stop_signal = on_stop_signal
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._on_stop_signal()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -145,7 +155,7 @@ def run(
     settings = _settings()
     configure_logging(settings)
     try:
-        application = build_app(settings)
+        application = build_app(settings, stop_grace=STOP_GRACE)
     except SettingsError as exc:
         _fail(str(exc))
     server = _Server(
@@ -156,11 +166,23 @@ def run(
             log_level=settings.logging.level,
             lifespan="on",
             access_log=settings.logging.level == "debug",
-            timeout_graceful_shutdown=15,
-        )
+            # Longer than the runs' grace: clients waiting on a run get its final record.
+            timeout_graceful_shutdown=int(STOP_GRACE) + 5,
+        ),
+        on_stop_signal=lambda: _begin_stop(application),
     )
     server.run()
     _exit_after_serving(0 if server.started else 1)
+
+
+STOP_GRACE = 10.0  # seconds running runs get to finish after SIGTERM/SIGINT
+
+
+def _begin_stop(application: Any) -> None:
+    compute = application.state.services.compute
+    if compute is not None:
+        with contextlib.suppress(RuntimeError):  # no running loop: the lifespan stop does it
+            compute.begin_stop(STOP_GRACE)
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:

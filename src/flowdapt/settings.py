@@ -208,6 +208,7 @@ def load_settings(
     layers.append(command_line)
     try:
         merged = merge_data(_normalise_targets(layer) for layer in layers)
+        merged.pop("app_dir", None)  # chosen above (FLOWDAPT__APP_DIR, --app-dir), not a key
         return Settings(**merged, app_dir=app_dir)
     except ValidationError as exc:
         raise SettingsError(describe(exc, path)) from None

@@ -92,8 +92,20 @@ async def test_listing_is_paginated(api):
             "cycle",
         ),
         (b"[1, 2]", "JSON object"),
+        (
+            b'{"metadata": {"name": "' + b"n" * 256 + b'"}, "spec": {"stages": [{"name": "a", '
+            b'"target": "m.f"}]}}',
+            "at most 255",
+        ),
     ],
-    ids=["malformed-json", "unknown-kind", "missing-name", "cycle", "not-an-object"],
+    ids=[
+        "malformed-json",
+        "unknown-kind",
+        "missing-name",
+        "cycle",
+        "not-an-object",
+        "name-too-long",
+    ],
 )
 async def test_bad_documents_get_422_naming_the_problem(api, body, fragment):
     response = await api.post(

@@ -107,11 +107,21 @@ async def test_configs_reach_the_run(api):
 
 async def test_api_stays_responsive_while_blocking_stages_run(api):
     await _create(api, {"name": "nap", "target": f"{S}.nap"})
-    for _ in range(3):
-        await api.post("/workflows/hello/run?wait=False", json={"seconds": 1.0})
+    uids = [
+        (await api.post("/workflows/hello/run?wait=False", json={"seconds": 1.5})).json()["uid"]
+        for _ in range(3)
+    ]
+    for _ in range(100):  # until all three stages block their threads
+        runs = [(await api.get(f"/workflows/run/{uid}")).json() for uid in uids]
+        if all(run["stages"] and run["stages"][0]["state"] == "running" for run in runs):
+            break
+        await asyncio.sleep(0.02)
     started = time.monotonic()
-    assert (await api.get("/")).status_code == 200
-    assert time.monotonic() - started < 0.5
+    for _ in range(5):
+        assert (await api.get("/")).status_code == 200
+        assert (await api.get("/workflows/")).status_code == 200
+    assert time.monotonic() - started < 0.5  # while three stages sleep in their threads
+    assert all(run["state"] == "running" for run in runs)
 
 
 async def test_runs_are_listed_newest_first_and_deleted(api):
@@ -123,6 +133,14 @@ async def test_runs_are_listed_newest_first_and_deleted(api):
     deleted = await api.delete(f"/workflows/run/{names[0]}")
     assert deleted.status_code == 200 and deleted.json()["name"] == names[0]
     assert (await api.get(f"/workflows/run/{names[0]}")).status_code == 404
+
+
+async def test_deeply_nested_json_is_a_422_not_a_500(api):
+    await _create(api)
+    response = await api.post(
+        "/workflows/hello/run", content=b"[" * 50_000, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422 and response.json()["status_code"] == 422
 
 
 async def test_metrics_count_runs(api):

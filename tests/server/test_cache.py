@@ -43,3 +43,26 @@ async def test_callers_cannot_change_the_cached_objects():
     first = await cached.get("w")
     first.metadata.annotations["v"] = "mutated"
     assert (await cached.get("w")).metadata.annotations == {"v": "a"}
+
+
+async def test_a_read_racing_a_write_does_not_cache_the_old_version():
+    storage = MemoryStorage()
+    await storage.start()
+    cached = CachedResourceRepository(storage.workflows)
+    await cached.create(workflow("w"))
+
+    class SlowRead:
+        """The inner repository, with a write landing while a read is in flight."""
+
+        async def get(self, identifier):
+            old = await storage.workflows.get(identifier)
+            await cached.update(workflow("w", "new"))
+            return old
+
+        def __getattr__(self, name):
+            return getattr(storage.workflows, name)
+
+    cached._inner = SlowRead()
+    assert (await cached.get("w")).metadata.annotations == {"v": "a"}  # what it read
+    cached._inner = storage.workflows
+    assert (await cached.get("w")).metadata.annotations == {"v": "new"}  # nothing stale kept

@@ -40,6 +40,11 @@ def test_json_config_and_the_originals_dunder_target(tmp_path):
     assert settings.services.compute.executor.options == {"cpus": 2}
 
 
+def test_the_app_dir_variable_is_not_mistaken_for_a_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWDAPT__APP_DIR", str(tmp_path))
+    assert load_settings(tmp_path).app_dir == tmp_path
+
+
 def test_environment_text_for_executor_options_is_typed(tmp_path, monkeypatch):
     monkeypatch.setenv("FLOWDAPT__SERVICES__COMPUTE__EXECUTOR__USE_PROCESSES", "false")
     monkeypatch.setenv("FLOWDAPT__SERVICES__COMPUTE__EXECUTOR__CPUS", "3")

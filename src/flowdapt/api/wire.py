@@ -58,3 +58,5 @@ async def json_body(request: Request, *, default: Any = None) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidResourceError(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidResourceError("the request body is nested too deeply") from None

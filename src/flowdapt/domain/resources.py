@@ -34,6 +34,7 @@ from flowdapt.domain.workflow_rules import (
 )
 
 NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
+MAX_NAME_LENGTH = 255  # what every database backend stores
 # Validation context flag for documents read back from storage: they passed the whole-workflow
 # rules when they were stored, so listing thousands does not check every graph again.
 TRUSTED = "trusted"
@@ -64,6 +65,8 @@ class ResourceMetadata(BaseModel):
     def _name_is_safe(cls, name: str) -> str:
         if not _NAME.match(name):
             raise ValueError(f"{name!r} is not a valid name (letters, digits, '_' and '-' only)")
+        if len(name) > MAX_NAME_LENGTH:
+            raise ValueError(f"a name has at most {MAX_NAME_LENGTH} characters, not {len(name)}")
         return name
 
     @field_validator("annotations", mode="before")

@@ -65,6 +65,7 @@ class ComputeService:
         self._clock = clock
         self._active: dict[str, _ActiveRun] = {}
         self._draining = False
+        self._grace_timer: asyncio.TimerHandle | None = None
         self._retention_task: asyncio.Task[None] | None = None
 
     @property
@@ -81,19 +82,35 @@ class ComputeService:
         if self.retention is not None:
             self._retention_task = asyncio.ensure_future(self._apply_retention())
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Accept no new runs; give running ones `grace` seconds, then cancel and record them."""
+    def begin_stop(self, grace: float = 10.0) -> None:
+        """Accept no new runs; running ones get `grace` seconds, then are cancelled and recorded.
+
+        Called as soon as a stop signal arrives, so that clients waiting on a run get their
+        answer before the web server gives up on open connections. Idempotent.
+        """
+        if self._draining:
+            return
         self._draining = True
+        if self._active:
+            logger.info("waiting up to %ss for %d running run(s)", grace, len(self._active))
+        self._grace_timer = asyncio.get_running_loop().call_later(grace, self._cancel_active)
+
+    def _cancel_active(self) -> None:
+        for active in self._active.values():
+            active.task.cancel(SHUTDOWN)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """`begin_stop`, then wait until every run has ended and been recorded."""
+        self.begin_stop(grace)
         if self._retention_task is not None:
             self._retention_task.cancel()
             await asyncio.gather(self._retention_task, return_exceptions=True)
-        tasks = [active.task for active in self._active.values()]
-        if tasks:
-            logger.info("waiting up to %ss for %d running run(s)", grace, len(tasks))
-            _, pending = await asyncio.wait(tasks, timeout=grace)
-            for task in pending:
-                task.cancel(SHUTDOWN)
-            await asyncio.gather(*tasks, return_exceptions=True)
+        while self._active:  # bounded: the grace timer cancels whatever still runs
+            await asyncio.gather(
+                *(active.task for active in self._active.values()), return_exceptions=True
+            )
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
         await self.executor.close()
 
     async def run_workflow(
@@ -115,34 +132,38 @@ class ComputeService:
         workflow = await self.storage.workflows.get(identifier)
         config = resolve_config(workflow, await self.storage.configs.list())
         run = WorkflowRun(workflow=workflow.name, source=source, state=RunState.PENDING)
-        await self.storage.runs.create(run)
-        created = None if wait else run.model_copy(deep=True)  # before the runner changes it
-        runner = WorkflowRunner(
+        persister = RunPersister(self.storage.runs, self._persist_interval)
+        runner = WorkflowRunner(  # built before anything is stored: no orphan pending rows
             WorkflowGraph.build(workflow),
             self.executor,
             run,
             input=input,
             namespace=namespace or self.default_namespace,
             config=config,
-            observer=RunPersister(self.storage.runs, self._persist_interval),
+            observer=persister,
         )
+        await self.storage.runs.create(run)
+        created = None if wait else run.model_copy(deep=True)  # before the runner changes it
+        if self._draining:  # stop() began while the run was being stored
+            runner.cancel(SHUTDOWN)
         self._metrics.count("flowdapt.runs.started", workflow=workflow.name, source=source)
-        task = asyncio.ensure_future(self._execute(runner))
+        task = asyncio.ensure_future(self._execute(runner, persister))
         self._active[str(run.uid)] = _ActiveRun(runner, task)
         if created is not None:
             return created
         return await asyncio.shield(task)
 
-    async def _execute(self, runner: WorkflowRunner) -> WorkflowRun:
+    async def _execute(self, runner: WorkflowRunner, persister: RunPersister) -> WorkflowRun:
         run = runner.run_record
-        observer = runner.observer
         try:
             await runner.run()
         finally:
-            self._active.pop(str(run.uid), None)
             self._record_metrics(run)
-            if isinstance(observer, RunPersister):
-                await observer.flush_final(run)
+            try:
+                await persister.flush_final(run)
+            finally:
+                # Registered until the final write is done: stop() and delete_run() wait for it.
+                self._active.pop(str(run.uid), None)
         return run
 
     def _record_metrics(self, run: WorkflowRun) -> None:

@@ -37,8 +37,10 @@ class Plugin:
     def read_file(self, name: str) -> bytes:
         if self.root is None:
             raise NotFoundError(f"plugin {self.name!r} bundles no files")
+        if "\x00" in name or name not in self.files():  # only files the listing shows
+            raise NotFoundError(f"plugin {self.name!r} has no file {name!r}")
         path = (self.root / name).resolve()
-        if not path.is_relative_to(self.root.resolve()) or name not in self.files():
+        if not path.is_relative_to(self.root.resolve()):
             raise NotFoundError(f"plugin {self.name!r} has no file {name!r}")
         return path.read_bytes()
 
@@ -87,4 +89,4 @@ def _package_root(module: str) -> Path | None:
         return None
     if spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
-    return Path(spec.origin).parent if spec.origin else None
+    return None  # a single-module plugin bundles no files (its folder is site-packages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from flowdapt.domain.errors import NotFoundError
 from flowdapt.domain.runs import StageRun, WorkflowRun
 from flowdapt.storage.base import RunRepository, StorageUnavailableError
 
@@ -61,8 +62,13 @@ class RunPersister:
             try:
                 await self._runs.update(run)
                 return
+            except NotFoundError:  # the run was deleted meanwhile: nothing to record
+                return
             except StorageUnavailableError:
                 if delay is None:
                     logger.error("run %s ended %s but could not be recorded", run.name, run.state)
                     return
                 await asyncio.sleep(delay)
+            except Exception:  # a loop boundary: the run's caller must still get its answer
+                logger.exception("run %s ended %s but could not be recorded", run.name, run.state)
+                return

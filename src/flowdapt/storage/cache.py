@@ -29,11 +29,14 @@ class CachedResourceRepository(Generic[R]):
         self._inner, self._ttl, self._clock = inner, ttl, clock
         self._by_key: dict[str, tuple[float, R]] = {}
         self._all: tuple[float, list[R]] | None = None
+        # Bumped by every write: a read that began before a write must not cache what it saw.
+        self._generation = 0
 
     def _fresh(self, stamp: float) -> bool:
         return self._clock() - stamp < self._ttl
 
     def invalidate(self) -> None:
+        self._generation += 1
         self._by_key.clear()
         self._all = None
 
@@ -41,7 +44,10 @@ class CachedResourceRepository(Generic[R]):
         cached = self._by_key.get(identifier)
         if cached is not None and self._fresh(cached[0]):
             return cached[1].model_copy(deep=True)
+        generation = self._generation
         resource = await self._inner.get(identifier)
+        if generation != self._generation:
+            return resource  # not cached, so no copy needed
         stamp = self._clock()
         self._by_key[resource.name] = self._by_key[str(resource.metadata.uid)] = (stamp, resource)
         if identifier not in (resource.name, str(resource.metadata.uid)):
@@ -53,8 +59,10 @@ class CachedResourceRepository(Generic[R]):
             return await self._inner.list(limit=limit, offset=offset)
         if self._all is not None and self._fresh(self._all[0]):
             return [resource.model_copy(deep=True) for resource in self._all[1]]
+        generation = self._generation
         resources = await self._inner.list()
-        self._all = (self._clock(), resources)
+        if generation == self._generation:
+            self._all = (self._clock(), resources)
         return [resource.model_copy(deep=True) for resource in resources]
 
     async def count(self) -> int:

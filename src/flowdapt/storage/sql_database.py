@@ -87,7 +87,9 @@ def is_unavailable(error: BaseException) -> bool:
         return error.connection_invalidated or isinstance(
             error, exc.OperationalError | exc.InterfaceError
         )
-    if isinstance(error, OSError):  # refused, reset, unreachable, connect timeout
+    if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(error, OSError | TimeoutError):  # refused, reset, unreachable, timed out
         return True
     # asyncpg is only imported when a PostgreSQL URL is used; if it isn't loaded, this isn't one.
     asyncpg: Any = sys.modules.get("asyncpg")
@@ -178,7 +180,8 @@ class SQLDatabase:
                 self.url,
                 pool_pre_ping=True,
                 pool_timeout=connect_timeout,
-                connect_args={"timeout": connect_timeout},
+                # A server that stops answering mid-query must not hang requests forever.
+                connect_args={"timeout": connect_timeout, "command_timeout": 60},
             )
             self.sync_engine = self._async_engine.sync_engine
 
