@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from flowdapt import __version__
 from flowdapt.api import Services, create_app
+from flowdapt.bus import EventBus, MemoryEventBus
 from flowdapt.engine.executor import Executor
 from flowdapt.engine.targets import import_from_string
 from flowdapt.services.compute import ComputeService
@@ -50,6 +51,13 @@ def build_executor(settings: ExecutorSettings) -> Executor:
     return executor
 
 
+def build_bus(url: str) -> EventBus:
+    """The event bus `rpc.event_bus.url` names; `memory://` is the embedded one."""
+    if url.startswith("memory://"):
+        return MemoryEventBus()
+    raise SettingsError(f"rpc.event_bus.url: {url!r} is not supported yet (use memory://)")
+
+
 def prepare_user_modules(app_dir: Path) -> Path:
     """Make ``<app-dir>/user_modules/*.py`` importable as ``user_modules.NAME``."""
     folder = app_dir / "user_modules"
@@ -68,6 +76,7 @@ def build_services(settings: Settings) -> Services:
         raise SettingsError(f"database.target: {exc}") from None
     storage = CachedStorage(database)  # every run reads its workflow and the configs
     metrics = Metrics()
+    bus = build_bus(settings.rpc.event_bus.url)
     compute_settings = settings.services.compute
     compute = None
     if compute_settings.enabled:
@@ -77,6 +86,8 @@ def build_services(settings: Settings) -> Services:
             default_namespace=compute_settings.default_namespace,
             retention=compute_settings.run_retention_duration,
             metrics=metrics,
+            bus=bus,
+            name=settings.name,
         )
     switches = {
         "compute": compute_settings.enabled,
@@ -86,7 +97,7 @@ def build_services(settings: Settings) -> Services:
     core = CoreService(
         name=settings.name, version=__version__, storage=storage, compute=compute, services=switches
     )
-    return Services(storage, ResourceService(storage), compute, core, metrics)
+    return Services(storage, ResourceService(storage), compute, core, metrics, bus)
 
 
 def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
@@ -95,6 +106,7 @@ def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         prepare_user_modules(settings.app_dir)
+        await services.bus.start()
         await services.storage.start()
         try:
             if services.compute is not None:
@@ -106,6 +118,7 @@ def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
                     await services.compute.stop(stop_grace)
         finally:
             await services.storage.close()
+            await services.bus.close()
 
     return create_app(
         services,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from flowdapt.bus.base import EventBus
 from flowdapt.domain.errors import FlowdaptError
 from flowdapt.services.compute import ComputeService
 from flowdapt.services.core import CoreService
@@ -25,6 +26,7 @@ class Services:
     compute: ComputeService | None
     core: CoreService
     metrics: Metrics
+    bus: EventBus
 
     def require_compute(self) -> ComputeService:
         if self.compute is None:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flowdapt.bus.base import EventBus
 from flowdapt.domain.errors import FlowdaptError
+from flowdapt.domain.events import WORKFLOW_FINISHED, WORKFLOW_STARTED, Event
 from flowdapt.domain.runs import RunState, WorkflowRun
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.engine.config_selection import resolve_config
@@ -54,6 +56,8 @@ class ComputeService:
         retention: timedelta | None = None,
         persist_interval: float = 0.25,
         metrics: Metrics | None = None,
+        bus: EventBus | None = None,
+        name: str = "flowdapt",
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.storage = storage
@@ -62,6 +66,8 @@ class ComputeService:
         self.retention = retention
         self._persist_interval = persist_interval
         self._metrics = metrics or Metrics()
+        self._bus = bus
+        self._source = f"{name}.compute"
         self._clock = clock
         self._active: dict[str, _ActiveRun] = {}
         self._draining = False
@@ -155,6 +161,7 @@ class ComputeService:
 
     async def _execute(self, runner: WorkflowRunner, persister: RunPersister) -> WorkflowRun:
         run = runner.run_record
+        await self._publish(WORKFLOW_STARTED, run.model_copy(update={"state": RunState.RUNNING}))
         try:
             await runner.run()
         finally:
@@ -164,7 +171,18 @@ class ComputeService:
             finally:
                 # Registered until the final write is done: stop() and delete_run() wait for it.
                 self._active.pop(str(run.uid), None)
+        await self._publish(WORKFLOW_FINISHED, run)
         return run
+
+    async def _publish(self, event_type: str, run: WorkflowRun) -> None:
+        """Tell the bus; data is shaped like the run record (without stage records)."""
+        if self._bus is None:
+            return
+        data = run.model_dump(mode="json", exclude={"stages"}, fallback=repr)
+        try:
+            await self._bus.publish(Event(type=event_type, source=self._source, data=data))
+        except Exception:  # a bus problem must not fail the run
+            logger.warning("could not publish %s for run %s", event_type, run.name, exc_info=True)
 
     def _record_metrics(self, run: WorkflowRun) -> None:
         self._metrics.count("flowdapt.runs.ended", workflow=run.workflow, state=run.state.value)
