@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from flowdapt.domain.conditions import condition_problems
 from flowdapt.domain.timestamps import UtcDatetime
 from flowdapt.domain.timestamps import utcnow as utcnow  # re-exported: its former home
 from flowdapt.domain.workflow_rules import (
@@ -256,8 +257,14 @@ class TriggerRuleSpec(BaseModel):
     def _rule_fits_type(self) -> TriggerRuleSpec:
         if self.type is TriggerRuleType.SCHEDULE and not isinstance(self.rule, list):
             raise ValueError("a schedule rule is a list of cron expressions")
-        if self.type is TriggerRuleType.CONDITION and not isinstance(self.rule, dict):
-            raise ValueError("a condition rule is a mapping (an expression of the rule language)")
+        if self.type is TriggerRuleType.CONDITION:
+            if not isinstance(self.rule, dict):
+                raise ValueError(
+                    "a condition rule is a mapping (an expression of the rule language)"
+                )
+            problems = condition_problems(self.rule, "spec.rule")
+            if problems:
+                raise ValueError("\n".join(problems))
         return self
 
 

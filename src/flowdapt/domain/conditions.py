@@ -1,0 +1,108 @@
+"""The condition language of trigger rules: a small expression tree evaluated against an event.
+
+An expression is a literal (string, number, boolean, null, list) or a one-key mapping
+``{operator: arguments}``. Operators: ``eq ne gt lt ge le`` (two arguments), ``and or`` (one or
+more), ``not bool`` (one), ``var`` (a dot path into the event, e.g. ``data.workflow``). Nothing is
+ever passed to ``eval``.
+
+    rule = {"and": [
+        {"eq": [{"var": "type"}, "com.event.workflow.workflow_finished"]},
+        {"eq": [{"var": "data.workflow"}, "test_simple"]},
+        {"eq": [{"var": "data.state"}, "failed"]},
+    ]}
+    condition_problems(rule)             # [] — valid
+    evaluate(rule, event.model_dump())   # True for a failed run of test_simple
+
+A path that does not exist reads as null; comparing values of incompatible types is false, not
+an error.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "lt": operator.lt,
+    "ge": operator.ge,
+    "le": operator.le,
+}
+# operator -> (fewest, most) arguments; None: no upper bound
+ARITY: dict[str, tuple[int, int | None]] = {
+    **{name: (2, 2) for name in _COMPARISONS},
+    "and": (1, None),
+    "or": (1, None),
+    "not": (1, 1),
+    "bool": (1, 1),
+    "var": (1, 1),
+}
+
+
+def _arguments(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def condition_problems(expression: Any, where: str = "rule") -> list[str]:
+    """Every reason `expression` is not a valid condition, each naming its path in the rule."""
+    if not isinstance(expression, Mapping):
+        return []  # a literal
+    if len(expression) != 1:
+        return [
+            f"{where}: an expression is a mapping with exactly one operator, "
+            f"got {sorted(map(str, expression)) or 'none'}"
+        ]
+    ((name, value),) = expression.items()
+    if name not in ARITY:
+        return [f"{where}: unknown operator {name!r} (expected one of {', '.join(ARITY)})"]
+    arguments = _arguments(value)
+    fewest, most = ARITY[name]
+    if len(arguments) < fewest or (most is not None and len(arguments) > most):
+        wanted = f"{fewest}" if fewest == most else f"at least {fewest}"
+        return [f"{where}.{name}: takes {wanted} argument(s), got {len(arguments)}"]
+    if name == "var":
+        if not isinstance(arguments[0], str) or not arguments[0]:
+            return [f"{where}.var: takes a dot path such as 'data.workflow', got {arguments[0]!r}"]
+        return []
+    problems: list[str] = []
+    for index, argument in enumerate(arguments):
+        problems += condition_problems(argument, f"{where}.{name}[{index}]")
+    return problems
+
+
+def evaluate(expression: Any, event: Mapping[str, Any]) -> Any:
+    """The value of a (valid) expression for `event` (the event as a plain mapping)."""
+    if not isinstance(expression, Mapping):
+        return expression
+    ((name, value),) = expression.items()
+    arguments = _arguments(value)
+    if name == "var":
+        return read_path(event, arguments[0])
+    if name == "and":
+        return all(bool(evaluate(argument, event)) for argument in arguments)
+    if name == "or":
+        return any(bool(evaluate(argument, event)) for argument in arguments)
+    if name == "not":
+        return not evaluate(arguments[0], event)
+    if name == "bool":
+        return bool(evaluate(arguments[0], event))
+    left, right = (evaluate(argument, event) for argument in arguments)
+    try:
+        return bool(_COMPARISONS[name](left, right))
+    except TypeError:  # e.g. "a" > 1: not comparable, so the condition does not hold
+        return False
+
+
+def read_path(value: Any, path: str) -> Any:
+    """``read_path(event, "data.state")``; a missing key or a non-object on the way gives None."""
+    for part in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
