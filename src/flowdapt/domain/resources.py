@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from flowdapt.domain.conditions import condition_problems
+from flowdapt.domain.schedules import schedule_problems, timezone_problems
 from flowdapt.domain.timestamps import UtcDatetime
 from flowdapt.domain.timestamps import utcnow as utcnow  # re-exported: its former home
 from flowdapt.domain.workflow_rules import (
@@ -252,11 +253,17 @@ class TriggerRuleSpec(BaseModel):
     type: TriggerRuleType = TriggerRuleType.CONDITION
     rule: dict[str, Any] | list[str]
     action: TriggerAction
+    timezone: str | None = None  # IANA name for schedule rules; UTC when absent
 
     @model_validator(mode="after")
     def _rule_fits_type(self) -> TriggerRuleSpec:
-        if self.type is TriggerRuleType.SCHEDULE and not isinstance(self.rule, list):
-            raise ValueError("a schedule rule is a list of cron expressions")
+        if self.type is TriggerRuleType.SCHEDULE:
+            if not isinstance(self.rule, list):
+                raise ValueError("a schedule rule is a list of cron expressions")
+            problems = schedule_problems(self.rule, "spec.rule")
+            problems += timezone_problems(self.timezone, "spec.timezone")
+            if problems:
+                raise ValueError("\n".join(problems))
         if self.type is TriggerRuleType.CONDITION:
             if not isinstance(self.rule, dict):
                 raise ValueError(
