@@ -12,7 +12,6 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -128,7 +127,7 @@ def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
     )
 
 
-def configure_logging(settings: Settings, **_: Any) -> None:
+def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.logging.level.upper())
     if settings.logging.format == "json":
         fmt = (

@@ -26,8 +26,7 @@ from pydantic import (
 
 from flowdapt.domain.conditions import condition_problems
 from flowdapt.domain.schedules import schedule_problems, timezone_problems
-from flowdapt.domain.timestamps import UtcDatetime
-from flowdapt.domain.timestamps import utcnow as utcnow  # re-exported: its former home
+from flowdapt.domain.timestamps import UtcDatetime, utcnow
 from flowdapt.domain.workflow_rules import (
     StageOptions,
     StageResources,

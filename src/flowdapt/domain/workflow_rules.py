@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from flowdapt.domain.resources import WorkflowStage
 
 STAGE_TYPES = ("simple", "parameterized")
+DEFAULT_ASYNC_CONCURRENCY = 100  # items of an async fan-out awaited at once per task
 
 
 class StageOptions(BaseModel):
@@ -47,7 +48,7 @@ class StageOptions(BaseModel):
     allow_partial_failure: bool = False
     pool: Literal["thread", "process"] | None = None
     batch_size: int | None = Field(default=None, ge=1)
-    max_concurrency: int = Field(default=100, ge=1)
+    max_concurrency: int = Field(default=DEFAULT_ASYNC_CONCURRENCY, ge=1)
 
 
 class StageResources(BaseModel):

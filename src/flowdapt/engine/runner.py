@@ -59,7 +59,7 @@ class WorkflowRunner:
         self.namespace = namespace
         self.config = dict(config or {})
         self.exception: BaseException | None = None  # the failing stage's own exception
-        self.observer = observer
+        self._observer = observer
         self._sleep = sleep
         self._clock = clock
         self._cancelled = False
@@ -281,16 +281,16 @@ class WorkflowRunner:
         self._finish(RunState.CANCELLED, error.as_result(), error)
 
     def _notify_run(self) -> None:
-        if self.observer is not None:
+        if self._observer is not None:
             try:
-                self.observer.run_changed(self.run_record)
+                self._observer.run_changed(self.run_record)
             except Exception:
                 logger.exception("run observer failed")
 
     def _notify_stage(self, record: StageRun) -> None:
-        if self.observer is not None:
+        if self._observer is not None:
             try:
-                self.observer.stage_changed(self.run_record, record)
+                self._observer.stage_changed(self.run_record, record)
             except Exception:
                 logger.exception("run observer failed")
 

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdapt.domain.runs import ErrorInfo
+from flowdapt.domain.workflow_rules import DEFAULT_ASYNC_CONCURRENCY
 from flowdapt.engine.calling import CallPlan
 from flowdapt.engine.context import WorkflowRunContext, stage_context
-
-# How many items of an async parameterized stage one task awaits at once.
-DEFAULT_ASYNC_CONCURRENCY = 100
 
 
 @dataclass(slots=True)

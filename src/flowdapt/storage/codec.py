@@ -8,11 +8,12 @@ interrupted run is settled with the same error everywhere, and so on.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flowdapt.domain.resources import TRUSTED, ResourceBase
 from flowdapt.domain.runs import ErrorInfo, RunState, StageRun, StageState, WorkflowRun
+from flowdapt.domain.timestamps import as_utc
 
 R = TypeVar("R", bound=ResourceBase)
 ModelWithTimes = TypeVar("ModelWithTimes", WorkflowRun, StageRun)
@@ -30,11 +31,6 @@ def parse_uid(identifier: str) -> uuid.UUID | None:
         return uuid.UUID(identifier)
     except ValueError:
         return None
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive datetime is taken to be UTC already (the original's wire format)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def utc_key(moment: datetime) -> str:

@@ -25,8 +25,8 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from flowdapt.domain.errors import AlreadyExistsError, NotFoundError
-from flowdapt.domain.resources import utcnow
 from flowdapt.domain.runs import RunState, WorkflowRun
+from flowdapt.domain.timestamps import utcnow
 from flowdapt.storage.base import R
 from flowdapt.storage.codec import (
     FINAL_STATES,

@@ -20,13 +20,12 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 from flowdapt.domain.errors import AlreadyExistsError, NotFoundError
-from flowdapt.domain.resources import utcnow
 from flowdapt.domain.runs import RunState, WorkflowRun
+from flowdapt.domain.timestamps import as_utc, utcnow
 from flowdapt.storage.base import R
 from flowdapt.storage.codec import (
     FINAL_STATES,
     UNFINISHED_STATES,
-    as_utc,
     dump_resource,
     dump_run,
     load_resource,
