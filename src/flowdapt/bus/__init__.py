@@ -1,6 +1,24 @@
-"""The event bus: the port every service publishes on, and its brokers."""
+"""The event bus: the port every service publishes on, and its brokers.
 
-from flowdapt.bus.base import EventBus
+`RabbitMQEventBus` is imported on first use, so a server on the embedded bus never loads aio-pika.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flowdapt.bus.base import BusHealth, EventBus
 from flowdapt.bus.memory import MemoryEventBus
 
-__all__ = ["EventBus", "MemoryEventBus"]
+if TYPE_CHECKING:
+    from flowdapt.bus.rabbitmq import RabbitMQEventBus
+
+__all__ = ["BusHealth", "EventBus", "MemoryEventBus", "RabbitMQEventBus"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "RabbitMQEventBus":
+        from flowdapt.bus.rabbitmq import RabbitMQEventBus
+
+        return RabbitMQEventBus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
