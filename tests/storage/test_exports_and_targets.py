@@ -14,6 +14,7 @@ from flowdapt.storage import MemoryStorage, SQLStorage, TinyDBStorage, storage_f
 
 def test_storage_surface_is_pinned_and_sorted() -> None:
     assert flowdapt.storage.__all__ == [
+        "FiringRepository",
         "MemoryStorage",
         "ResourceRepository",
         "RunRepository",

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from flowdapt.domain.errors import AlreadyExistsError
+from flowdapt.domain.firings import Firing
 from flowdapt.domain.runs import WorkflowRun
 from flowdapt.storage import SQLStorage, sql_migrations
 from flowdapt.storage.sql_schema import metadata
@@ -18,7 +19,8 @@ from tests.storage.conftest import CreateDatabase
 from tests.storage.samples import workflow
 
 TEST_REVISIONS = Path(__file__).with_name("migration_versions")
-TABLES = {"workflows", "configs", "triggers", "runs"}
+HEAD = "0002"
+TABLES = {"workflows", "configs", "triggers", "runs", "firings"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -45,10 +47,10 @@ async def test_start_migrates_an_empty_database_to_head(empty: SQLStorage) -> No
 
     await empty.start()
 
-    assert await empty.current_revision() == "0001"
+    assert await empty.current_revision() == HEAD
     assert await table_names(empty) == TABLES
     await empty.start()  # idempotent
-    assert await empty.current_revision() == "0001"
+    assert await empty.current_revision() == HEAD
 
 
 @pytest.mark.parametrize("how", ["migrations", "start"])
@@ -67,7 +69,7 @@ async def test_schema_matches_the_metadata_the_repositories_query(
     )
 
     assert differences == []
-    assert await empty.current_revision() == "0001"
+    assert await empty.current_revision() == HEAD
 
 
 async def test_downgrade_to_base_and_back(empty: SQLStorage) -> None:
@@ -78,8 +80,24 @@ async def test_downgrade_to_base_and_back(empty: SQLStorage) -> None:
     assert await table_names(empty) == set()
 
     await empty.upgrade()
-    assert await empty.current_revision() == "0001"
+    assert await empty.current_revision() == HEAD
     await empty.workflows.create(workflow("w"))
+
+
+async def test_downgrade_below_firings_drops_only_that_table(empty: SQLStorage) -> None:
+    await empty.start()
+    await empty.workflows.create(workflow("w"))
+    assert await empty.firings.claim(Firing(rule="r", key="event:1"))
+
+    await empty.downgrade("0001")
+    assert await empty.current_revision() == "0001"
+    assert await table_names(empty) == TABLES - {"firings"}
+    assert (await empty.workflows.get("w")).metadata.name == "w"
+
+    await empty.start()  # this version starting on a database at the previous revision
+    assert await empty.current_revision() == HEAD
+    assert await empty.firings.latest() == {}
+    assert await empty.firings.claim(Firing(rule="r", key="event:1"))
 
 
 async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
@@ -91,7 +109,7 @@ async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
     run = await empty.runs.create(WorkflowRun(workflow="w", result={"x": [1, 2]}))
 
     await empty.write(sql_migrations.upgrade, "head", config)
-    assert await empty.current_revision() == "0002_test"
+    assert await empty.current_revision() == "0003_test"
 
     assert (await empty.runs.get(run.name)).model_dump() == run.model_dump()
     assert (await empty.workflows.get("w")).metadata.name == "w"

@@ -1,4 +1,5 @@
-"""Storage: repositories per resource kind and for runs, with SQL, TinyDB and memory backends.
+"""Storage: repositories per resource kind, for runs and for trigger firings, with SQL, TinyDB
+and memory backends.
 
 Backends are imported on first use, so a server that uses one does not load the others
 (SQLAlchemy and Alembic are not small).
@@ -10,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from flowdapt.storage.base import (
+    FiringRepository,
     ResourceRepository,
     RunRepository,
     Storage,
@@ -30,6 +32,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "FiringRepository",
     "MemoryStorage",
     "ResourceRepository",
     "RunRepository",

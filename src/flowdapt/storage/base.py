@@ -13,10 +13,12 @@ check-then-insert), `StorageUnavailableError` when the database cannot be reache
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol, TypeVar
 
 from flowdapt.domain.errors import FlowdaptError
+from flowdapt.domain.firings import Firing
 from flowdapt.domain.resources import (
     ConfigResource,
     ResourceBase,
@@ -97,8 +99,34 @@ class RunRepository(Protocol):
         ...
 
 
+class FiringRepository(Protocol):
+    """Firings of trigger rules, unique by (rule, key); see `flowdapt.domain.firings`."""
+
+    async def claim(self, firing: Firing) -> bool:
+        """Insert the firing; False (and nothing written) when one with the same rule and key
+        exists already — another server, or an earlier delivery of the same event, has it."""
+        ...
+
+    async def update(self, firing: Firing) -> None:
+        """Write the state, run and error of a claimed firing (by uid)."""
+        ...
+
+    async def latest(self, rules: Collection[str] | None = None) -> dict[str, Firing]:
+        """The most recent firing (by fired_at) of each rule in `rules` (every rule if None)
+        that has fired at all."""
+        ...
+
+    async def list(self, rule: str, *, limit: int | None = 100, offset: int = 0) -> list[Firing]:
+        """One rule's firings, newest first."""
+        ...
+
+    async def delete_before(self, cutoff: datetime) -> int:
+        """Retention: remove firings older than `cutoff`; return how many."""
+        ...
+
+
 class Storage(Protocol):
-    """A database: the four repositories plus lifecycle and health."""
+    """A database: the repositories plus lifecycle and health."""
 
     kind: str  # "sqlite", "postgresql", "tinydb", "memory": shown by /status
 
@@ -106,6 +134,7 @@ class Storage(Protocol):
     configs: ResourceRepository[ConfigResource]
     triggers: ResourceRepository[TriggerRuleResource]
     runs: RunRepository
+    firings: FiringRepository
 
     async def start(self) -> None:
         """Connect and bring the schema up to date (runs pending migrations)."""

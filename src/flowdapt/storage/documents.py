@@ -11,6 +11,10 @@ Records keep the fields the repositories select and sort on next to the document
 
     resources: {"uid", "name", "document"}
     runs:      {"uid", "name", "workflow", "state", "started", "finished", "run"}
+    firings:   {"uid", "name", "rule", "fired", "firing"}
+
+A firing has no name of its own: its record's ``name`` is its (rule, key) identity, which a
+claim looks up and inserts in one uninterruptible operation, as names are kept unique.
 
 Documents are loaded through a JSON round trip so that a caller mutating a returned model can
 never change what is stored.
@@ -25,6 +29,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from flowdapt.domain.errors import AlreadyExistsError, NotFoundError
+from flowdapt.domain.firings import Firing
 from flowdapt.domain.runs import RunState, WorkflowRun
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.storage.base import R
@@ -270,3 +275,88 @@ class DocumentRunRepository:
             return [_load_run(record) for record in _page(selected, limit, offset)]
 
         return await self._atomic(list_)
+
+
+def _firing_identity(rule: str, key: str) -> str:
+    return json.dumps([rule, key])  # unambiguous whatever characters rule and key hold
+
+
+def _firing_record(firing: Firing) -> Record:
+    return {
+        "uid": str(firing.uid),
+        "name": _firing_identity(firing.rule, firing.key),
+        "rule": firing.rule,
+        "fired": utc_key(firing.fired_at),
+        "firing": firing.model_dump(mode="json"),
+    }
+
+
+def _load_firing(record: Record) -> Firing:
+    return Firing.model_validate(record["firing"])
+
+
+def _recency(record: Record) -> tuple[str, str]:
+    return record["fired"], record["uid"]  # the SQL backend's order: fired_at, then uid
+
+
+class DocumentFiringRepository:
+    """`FiringRepository` over a `DocumentTable`."""
+
+    def __init__(self, table: DocumentTable, atomic: Atomic) -> None:
+        self._table = table
+        self._atomic = atomic
+
+    async def claim(self, firing: Firing) -> bool:
+        def claim() -> bool:
+            record = _firing_record(firing)
+            if self._table.find("name", record["name"]) is not None:
+                return False
+            if self._table.find("uid", record["uid"]) is not None:
+                raise AlreadyExistsError(f"firing with uid {firing.uid} already exists")
+            self._table.insert(record)
+            return True
+
+        return await self._atomic(claim)
+
+    async def update(self, firing: Firing) -> None:
+        def update() -> None:
+            stored = self._table.find("uid", str(firing.uid))
+            if stored is None:
+                raise NotFoundError(f"firing {firing.uid} not found")
+            changes = {"state": firing.state, "run": firing.run, "error": firing.error}
+            self._table.replace([_firing_record(_load_firing(stored).model_copy(update=changes))])
+
+        await self._atomic(update)
+
+    async def latest(self, rules: Collection[str] | None = None) -> dict[str, Firing]:
+        wanted = None if rules is None else set(rules)
+
+        def latest() -> dict[str, Firing]:
+            newest: dict[str, Record] = {}
+            for record in self._table.records():
+                rule = record["rule"]
+                if wanted is not None and rule not in wanted:
+                    continue
+                if rule not in newest or _recency(record) > _recency(newest[rule]):
+                    newest[rule] = record
+            return {rule: _load_firing(record) for rule, record in newest.items()}
+
+        return await self._atomic(latest)
+
+    async def list(self, rule: str, *, limit: int | None = 100, offset: int = 0) -> list[Firing]:
+        def list_() -> list[Firing]:
+            selected = [record for record in self._table.records() if record["rule"] == rule]
+            selected.sort(key=_recency, reverse=True)
+            return [_load_firing(record) for record in _page(selected, limit, offset)]
+
+        return await self._atomic(list_)
+
+    async def delete_before(self, cutoff: datetime) -> int:
+        def delete() -> int:
+            before = utc_key(cutoff)
+            uids = [record["uid"] for record in self._table.records() if record["fired"] < before]
+            if uids:
+                self._table.remove(uids)
+            return len(uids)
+
+        return await self._atomic(delete)

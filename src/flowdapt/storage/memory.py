@@ -15,8 +15,9 @@ from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from flowdapt.domain.resources import ConfigResource, TriggerRuleResource, WorkflowResource
-from flowdapt.storage.base import ResourceRepository, RunRepository
+from flowdapt.storage.base import FiringRepository, ResourceRepository, RunRepository
 from flowdapt.storage.documents import (
+    DocumentFiringRepository,
     DocumentResourceRepository,
     DocumentRunRepository,
     Record,
@@ -76,6 +77,7 @@ class MemoryStorage:
             TriggerRuleResource, MemoryTable(), _inline
         )
         self.runs: RunRepository = DocumentRunRepository(MemoryTable(), _inline)
+        self.firings: FiringRepository = DocumentFiringRepository(MemoryTable(), _inline)
 
     async def start(self) -> None:
         """Nothing to connect to; present for the `Storage` lifecycle."""

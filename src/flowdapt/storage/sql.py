@@ -25,8 +25,14 @@ if TYPE_CHECKING:
 
 from flowdapt.domain.resources import ConfigResource, TriggerRuleResource, WorkflowResource
 from flowdapt.storage import sql_migrations, sql_schema
-from flowdapt.storage.base import ResourceRepository, RunRepository, StorageUnavailableError
+from flowdapt.storage.base import (
+    FiringRepository,
+    ResourceRepository,
+    RunRepository,
+    StorageUnavailableError,
+)
 from flowdapt.storage.sql_database import SQLDatabase
+from flowdapt.storage.sql_firings import SQLFiringRepository
 from flowdapt.storage.sql_repositories import SQLResourceRepository, SQLRunRepository
 
 T = TypeVar("T")
@@ -57,6 +63,7 @@ class SQLStorage:
             self._db, sql_schema.triggers, TriggerRuleResource
         )
         self.runs: RunRepository = SQLRunRepository(self._db)
+        self.firings: FiringRepository = SQLFiringRepository(self._db)
 
     @property
     def engine(self) -> Engine | AsyncEngine:

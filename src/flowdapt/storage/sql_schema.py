@@ -84,6 +84,26 @@ runs = sa.Table(
     sa.Index("ix_runs_workflow_started_at", "workflow", "started_at"),
 )
 
+# Keys are ``event:<event id>`` or ``schedule:<ISO instant>`` (under 50 characters for the
+# system's own ids); 512 leaves room for ids of events sent in from outside, and keeps the
+# (rule, key) index entry within PostgreSQL's B-tree limit (~2700 bytes) for any UTF-8 text.
+FIRING_KEY_LENGTH = 512
+
+firings = sa.Table(
+    "firings",
+    metadata,
+    sa.Column("uid", sa.Uuid(), primary_key=True),
+    sa.Column("rule", name_type(), nullable=False),
+    sa.Column("key", sa.String(FIRING_KEY_LENGTH), nullable=False),
+    sa.Column("fired_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("run", name_type(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    # Claiming a firing is inserting it: this constraint is what lets one server win.
+    sa.UniqueConstraint("rule", "key", name="uq_firings_rule_key"),
+    sa.Index("ix_firings_rule_fired_at", "rule", "fired_at"),
+)
+
 RESOURCE_TABLES: dict[str, sa.Table] = {
     "workflows": workflows,
     "configs": configs,

@@ -30,8 +30,18 @@ from tinydb.storages import Storage as TinyDBFileStorage
 from tinydb.table import Table
 
 from flowdapt.domain.resources import ConfigResource, TriggerRuleResource, WorkflowResource
-from flowdapt.storage.base import ResourceRepository, RunRepository, StorageUnavailableError
-from flowdapt.storage.documents import DocumentResourceRepository, DocumentRunRepository, Record
+from flowdapt.storage.base import (
+    FiringRepository,
+    ResourceRepository,
+    RunRepository,
+    StorageUnavailableError,
+)
+from flowdapt.storage.documents import (
+    DocumentFiringRepository,
+    DocumentResourceRepository,
+    DocumentRunRepository,
+    Record,
+)
 
 T = TypeVar("T")
 Tables = dict[str, dict[str, Any]]
@@ -106,7 +116,8 @@ class TinyDBTable:
 
 
 class TinyDBStorage:
-    """Durable single-process storage in one TinyDB JSON file (tables per kind plus runs)."""
+    """Durable single-process storage in one TinyDB JSON file (tables per kind, runs and
+    firings)."""
 
     kind = "tinydb"
 
@@ -129,6 +140,9 @@ class TinyDBStorage:
         )
         self.runs: RunRepository = DocumentRunRepository(
             TinyDBTable(self._db.table("runs")), self._atomic
+        )
+        self.firings: FiringRepository = DocumentFiringRepository(
+            TinyDBTable(self._db.table("firings")), self._atomic
         )
 
     async def _atomic(self, operation: Callable[[], T]) -> T:
