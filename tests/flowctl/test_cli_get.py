@@ -32,7 +32,28 @@ def test_get_table_is_plain_when_piped(cli: Cli) -> None:
     configs = cli("get", "config").stdout.splitlines()
     assert configs[1].split()[:3] == ["cfg", "annotation:group=nowcast", "1"]
     triggers = cli("get", "triggers").stdout.splitlines()
-    assert triggers[1].split()[:3] == ["every5", "schedule", "run_workflow(build)"]
+    assert triggers[0].split() == [
+        "NAME",
+        "TYPE",
+        "RULE",
+        "ACTION",
+        "LAST",
+        "FIRED",
+        "NEXT",
+        "FIRE",
+    ]
+    assert triggers[1].split() == [
+        "every5",
+        "schedule",
+        "*/5",
+        "*",
+        "*",
+        "*",
+        "*",
+        "run_workflow(build)",
+        "-",
+        "-",
+    ]
 
 
 @pytest.mark.usefixtures("applied")

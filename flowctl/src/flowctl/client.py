@@ -139,8 +139,9 @@ class FlowdaptClient:
         body: object = _NO_BODY,
         accept: str | None = None,
         no_timeout: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        headers: dict[str, str] = {}
+        headers = dict(headers or {})
         if api_type is not None:
             headers["X-API-Version"] = f"{api_type}.v1alpha1"
             headers["Accept"] = f"application/vnd.flowdapt.ai.{api_type}.v1alpha1+json"
@@ -320,6 +321,39 @@ class FlowdaptClient:
         """Delete a run by uid or name and return it."""
         path = f"/workflows/run/{_segment(identifier)}"
         return cast(Run, self._json("DELETE", path, api_type=_RUN_TYPE))
+
+    # -- events and triggers -----------------------------------------------------------------
+
+    def send_event(
+        self,
+        type: str,
+        data: Any = None,
+        *,
+        source: str | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish an event on the server's bus (``POST /events/``) for trigger rules to see;
+        returns the event as published (with its id and time).
+
+        Example::
+
+            client.send_event("com.example.data_arrived", {"city": "Oslo"})
+        """
+        body: dict[str, Any] = {"type": type, "data": data}
+        if source is not None:
+            body["source"] = source
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        result = self._json("POST", "/events/", api_type=None, body=body, headers=headers)
+        return cast(dict[str, Any], result)
+
+    def list_firings(
+        self, trigger: str, *, limit: int | None = None, offset: int | None = None
+    ) -> list[dict[str, Any]]:
+        """A trigger rule's firings, newest first (``GET /triggers/{trigger}/firings``)."""
+        path = f"/triggers/{_segment(trigger)}/firings"
+        params = {"limit": limit, "offset": offset}
+        result = self._json("GET", path, api_type="trigger_rule", params=params)
+        return cast(list[dict[str, Any]], result)
 
     # -- plugins -----------------------------------------------------------------------------
 

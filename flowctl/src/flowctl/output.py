@@ -108,6 +108,61 @@ def _action(item: dict[str, Any]) -> str:
     return f"{target}({workflow})" if workflow else target
 
 
+_INFIX: Final = {"eq": "==", "ne": "!=", "gt": ">", "lt": "<", "ge": ">=", "le": "<="}
+
+
+def condition_text(expression: Any) -> str:
+    """A condition rule written the way people read it.
+
+    Example::
+
+        rule = {"and": [{"eq": [{"var": "data.state"}, "failed"]}, {"not": {"var": "data.x"}}]}
+        assert condition_text(rule) == '(data.state == "failed" and not data.x)'
+    """
+    if not isinstance(expression, dict) or len(expression) != 1:
+        return json.dumps(expression, default=str)
+    ((name, value),) = expression.items()
+    arguments = value if isinstance(value, list) else [value]
+    if name == "var":
+        return str(arguments[0])
+    if name in _INFIX and len(arguments) == 2:
+        return f"{condition_text(arguments[0])} {_INFIX[name]} {condition_text(arguments[1])}"
+    if name in ("and", "or"):
+        return "(" + f" {name} ".join(condition_text(argument) for argument in arguments) + ")"
+    if name in ("not", "bool") and len(arguments) == 1:
+        return f"{name} {condition_text(arguments[0])}"
+    return json.dumps(expression, default=str)
+
+
+def rule_summary(item: dict[str, Any], width: int = 60) -> str:
+    """A trigger's rule in one short line: its cron expressions, or its condition."""
+    spec = item.get("spec") or {}
+    rule = spec.get("rule")
+    if spec.get("type") == "schedule" and isinstance(rule, list):
+        text = ", ".join(map(str, rule)) + (
+            f" ({spec['timezone']})" if spec.get("timezone") else ""
+        )
+    else:
+        text = condition_text(rule)
+        if text.startswith("(") and text.endswith(")"):
+            text = text[1:-1]
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _last_fired(item: dict[str, Any]) -> str:
+    status = item.get("status") or {}
+    if not status.get("last_fired_at"):
+        return "-"
+    return f"{age(status['last_fired_at'])} ago ({status.get('last_state', '?')})"
+
+
+def _next_fire(item: dict[str, Any]) -> str:
+    moment = parse_time((item.get("status") or {}).get("next_fire_at"))
+    if moment is None:
+        return "-"
+    return f"in {format_duration((moment - datetime.now(UTC)).total_seconds())}"
+
+
 COLUMNS: Final[dict[str, list[Column]]] = {
     "workflow": [
         ("NAME", lambda r: str(_meta(r, "name"))),
@@ -124,8 +179,10 @@ COLUMNS: Final[dict[str, list[Column]]] = {
     "trigger_rule": [
         ("NAME", lambda r: str(_meta(r, "name"))),
         ("TYPE", lambda r: str((r.get("spec") or {}).get("type", "-"))),
+        ("RULE", rule_summary),
         ("ACTION", _action),
-        ("AGE", lambda r: age(_meta(r, "created_at"))),
+        ("LAST FIRED", _last_fired),
+        ("NEXT FIRE", _next_fire),
     ],
     "run": [
         ("NAME", lambda r: str(r.get("name"))),
@@ -134,6 +191,13 @@ COLUMNS: Final[dict[str, list[Column]]] = {
         ("SOURCE", lambda r: str(r.get("source") or "-")),
         ("STARTED", lambda r: age(r.get("started_at"))),
         ("DURATION", run_duration),
+    ],
+    "firing": [
+        ("FIRED", lambda r: age(r.get("fired_at")) + " ago"),
+        ("STATE", lambda r: str(r.get("state"))),
+        ("RUN", lambda r: str(r.get("run") or "-")),
+        ("KEY", lambda r: str(r.get("key"))),
+        ("ERROR", lambda r: str(r.get("error") or "")),
     ],
     "plugin": [
         ("NAME", lambda r: str(r.get("name"))),

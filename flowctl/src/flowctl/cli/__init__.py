@@ -13,6 +13,7 @@ import typer
 from flowctl import __version__
 from flowctl.cli import resources, runs, server
 from flowctl.cli.config import config_app
+from flowctl.cli.events import event_app
 from flowctl.cli.session import GlobalOptions
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options"
 app.command()(server.status)
 app.command()(server.metrics)
 app.add_typer(config_app, name="config")
+app.add_typer(event_app, name="event")
 
 
 def main() -> None:

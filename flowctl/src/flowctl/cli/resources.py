@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 RUN_WORDS: Final = {"run", "runs", "workflow_run", "workflow_runs"}
 PLUGIN_WORDS: Final = {"plugin", "plugins"}
-KIND_HELP: Final = "workflows, configs, triggers, runs (of a workflow), run (by id), plugins"
+FIRING_WORDS: Final = {"firing", "firings"}
+KIND_HELP: Final = (
+    "workflows, configs, triggers, runs (of a workflow), run (by id), plugins, "
+    "firings (of a trigger)"
+)
 OUTCOME_STYLES: Final = {"created": "green", "updated": "yellow", "unchanged": "dim"}
 
 KindArg = Annotated[str, typer.Argument(help=KIND_HELP, show_default=False)]
@@ -32,7 +36,7 @@ PathsOpt = Annotated[
 def _word(kind: str) -> str:
     """Canonical target of a KIND argument, or a usage error (exit 2)."""
     word = kind.strip().lower().replace("-", "_")
-    if word in RUN_WORDS or word in PLUGIN_WORDS:
+    if word in RUN_WORDS or word in PLUGIN_WORDS or word in FIRING_WORDS:
         return word
     resource = parse_kind(word)
     if resource is None:
@@ -58,6 +62,8 @@ def _fetch(client: FlowdaptClient, word: str, name: str) -> tuple[str, Any]:
         return "run", client.get_run(name)
     if word in PLUGIN_WORDS:
         return "plugin", client.get_plugin(name)
+    if word in FIRING_WORDS:
+        raise typer.BadParameter("firings are listed per trigger: flowctl get firings TRIGGER")
     kind: Kind = parse_kind(word) or "workflow"
     return kind, client.get_resource(kind, name)
 
@@ -69,13 +75,19 @@ def get(
         str | None, typer.Argument(help="A name or uid (for 'runs': the workflow).")
     ] = None,
     fmt: FormatOpt = Format.table,
-    limit: Annotated[int | None, typer.Option(help="At most this many runs (newest).")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many runs or firings (newest).")
+    ] = None,
 ) -> None:
     """List resources of a kind, or show one by name."""
     word = _word(kind)
     with handled(), open_client(ctx) as client:
         if word == "runs" or (word in RUN_WORDS and name is None):
             print_items("run", _all_runs(client, name, limit), fmt)
+        elif word in FIRING_WORDS:
+            if name is None:
+                raise typer.BadParameter("name the trigger: flowctl get firings TRIGGER")
+            print_items("firing", client.list_firings(name, limit=limit), fmt)
         elif word in PLUGIN_WORDS and name is None:
             print_items("plugin", client.list_plugins(), fmt)
         elif name is None:
@@ -150,6 +162,8 @@ def _delete_one(client: FlowdaptClient, word: str, name: str) -> str:
         return f"run/{name} deleted"
     if word in PLUGIN_WORDS:
         raise typer.BadParameter("plugins cannot be deleted through the API")
+    if word in FIRING_WORDS:
+        raise typer.BadParameter("firings are a trigger's history; they cannot be deleted")
     kind: Kind = parse_kind(word) or "workflow"
     deleted = client.delete_resource(kind, name)
     return f"{kind}/{deleted.get('metadata', {}).get('name', name)} deleted"

@@ -22,6 +22,17 @@ def _services(services: Any) -> str:
     return ", ".join(parts) or "-"
 
 
+def _bus(bus: Any) -> str:
+    if not isinstance(bus, dict):
+        return "-"
+    text = f"{bus.get('kind', '?')} ({bus.get('status', '?')})"
+    if bus.get("undelivered"):
+        text += f", {bus['undelivered']} waiting"
+    if bus.get("dropped"):
+        text += f", {bus['dropped']} dropped"
+    return text + (f": {bus['detail']}" if bus.get("detail") else "")
+
+
 def _status_rows(url: str, ping: dict[str, Any], info: dict[str, Any] | None) -> list[list[str]]:
     rows = [
         ["server", url],
@@ -41,6 +52,7 @@ def _status_rows(url: str, ping: dict[str, Any], info: dict[str, Any] | None) ->
         ["os", os_text or "-"],
         ["database", str(info.get("database", "-"))],
         ["services", _services(info.get("services"))],
+        ["event bus", _bus(info.get("event_bus"))],
         ["cpu", f"{system.get('cpu_pct', '-')}%"],
         ["memory", f"{memory / 2**20:.0f} MiB" if isinstance(memory, int | float) else "-"],
         ["pid", str(system.get("pid", "-"))],
