@@ -20,11 +20,13 @@ from flowdapt.api import Services, create_app
 from flowdapt.bus import EventBus, MemoryEventBus
 from flowdapt.engine.executor import Executor
 from flowdapt.engine.targets import import_from_string
+from flowdapt.services.actions import ActionRegistry
 from flowdapt.services.compute import ComputeService
 from flowdapt.services.core import CoreService
 from flowdapt.services.metrics import Metrics
 from flowdapt.services.resources import ResourceService
-from flowdapt.settings import ExecutorSettings, Settings, SettingsError
+from flowdapt.services.triggers import TriggerService
+from flowdapt.settings import EventBusSettings, ExecutorSettings, Settings, SettingsError
 from flowdapt.storage.cache import CachedStorage
 from flowdapt.storage.targets import storage_from_target
 
@@ -50,11 +52,19 @@ def build_executor(settings: ExecutorSettings) -> Executor:
     return executor
 
 
-def build_bus(url: str) -> EventBus:
-    """The event bus `rpc.event_bus.url` names; `memory://` is the embedded one."""
+def build_bus(settings: EventBusSettings) -> EventBus:
+    """The event bus `rpc.event_bus.url` names: `memory://` (embedded) or `amqp://` (RabbitMQ)."""
+    url = settings.url
     if url.startswith("memory://"):
         return MemoryEventBus()
-    raise SettingsError(f"rpc.event_bus.url: {url!r} is not supported yet (use memory://)")
+    if url.startswith(("amqp://", "amqps://")):
+        from flowdapt.bus.rabbitmq import RabbitMQEventBus  # aio-pika loads only when used
+
+        return RabbitMQEventBus(url, exchange=settings.exchange)
+    scheme = url.split("://", 1)[0] if "://" in url else url
+    raise SettingsError(
+        f"rpc.event_bus.url: unsupported scheme {scheme!r} (use memory:// or amqp://…)"
+    )
 
 
 def prepare_user_modules(app_dir: Path) -> Path:
@@ -75,7 +85,7 @@ def build_services(settings: Settings) -> Services:
         raise SettingsError(f"database.target: {exc}") from None
     storage = CachedStorage(database)  # every run reads its workflow and the configs
     metrics = Metrics()
-    bus = build_bus(settings.rpc.event_bus.url)
+    bus = build_bus(settings.rpc.event_bus)
     compute_settings = settings.services.compute
     compute = None
     if compute_settings.enabled:
@@ -88,15 +98,35 @@ def build_services(settings: Settings) -> Services:
             bus=bus,
             name=settings.name,
         )
+    triggers_settings = settings.services.triggers
+    triggers = None
+    if triggers_settings.enabled:
+        triggers = TriggerService(
+            storage,
+            bus,
+            ActionRegistry.with_builtins(),
+            compute=compute,
+            metrics=metrics,
+            name=settings.name,
+            max_depth=triggers_settings.max_depth,
+            firing_retention=triggers_settings.firing_retention_duration,
+        )
     switches = {
         "compute": compute_settings.enabled,
         "triggers": settings.services.triggers.enabled,
         "core": settings.services.core.enabled,
     }
     core = CoreService(
-        name=settings.name, version=__version__, storage=storage, compute=compute, services=switches
+        name=settings.name,
+        version=__version__,
+        storage=storage,
+        bus=bus,
+        compute=compute,
+        triggers=triggers,
+        services=switches,
     )
-    return Services(storage, ResourceService(storage), compute, core, metrics, bus)
+    resources = ResourceService(storage, bus=bus, name=settings.name)
+    return Services(storage, resources, compute, core, metrics, bus, triggers)
 
 
 def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
@@ -111,7 +141,13 @@ def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
             if services.compute is not None:
                 await services.compute.start()
             try:
-                yield
+                if services.triggers is not None:
+                    await services.triggers.start()
+                try:
+                    yield
+                finally:
+                    if services.triggers is not None:
+                        await services.triggers.stop()
             finally:
                 if services.compute is not None:
                     await services.compute.stop(stop_grace)
@@ -124,6 +160,7 @@ def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         max_body_bytes=settings.rpc.api.max_body_bytes,
+        events_token=settings.rpc.api.events_token,
     )
 
 

@@ -106,10 +106,13 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # When set, POST /events/ (events sent in from outside) requires "Authorization: Bearer …".
+    events_token: str | None = None
 
 
 class EventBusSettings(_Section):
-    url: str = "memory://"
+    url: str = "memory://"  # or amqp://user:password@host:5672/vhost (RabbitMQ)
+    exchange: str = "flowdapt.events"  # servers sharing a broker and this name share events
 
 
 class RpcSettings(_Section):
@@ -145,9 +148,15 @@ class ServiceSwitch(_Section):
     enabled: bool = True
 
 
+class TriggersSettings(_Section):
+    enabled: bool = True
+    max_depth: int = Field(default=10, ge=1)  # the loop guard: trigger firings per chain
+    firing_retention_duration: timedelta = timedelta(days=7)
+
+
 class ServicesSettings(_Section):
     compute: ComputeSettings = ComputeSettings()
-    triggers: ServiceSwitch = ServiceSwitch()
+    triggers: TriggersSettings = TriggersSettings()
     core: ServiceSwitch = ServiceSwitch()
 
 

@@ -64,10 +64,23 @@ async def test_runs_publish_started_and_finished_events_shaped_like_the_run():
     assert "stages" not in finished.data
 
 
-async def test_an_unsupported_bus_url_is_a_settings_error(tmp_path):
+@pytest.mark.parametrize("url", ["kafka://localhost:9092", "nats://127.0.0.1:4222", "rabbit"])
+async def test_an_unsupported_bus_url_is_a_settings_error(tmp_path, url):
     from flowdapt.bootstrap import build_services
     from flowdapt.settings import Settings, SettingsError
 
-    settings = Settings(app_dir=tmp_path, rpc={"event_bus": {"url": "amqp://guest@localhost"}})
-    with pytest.raises(SettingsError, match=r"rpc\.event_bus\.url"):
+    settings = Settings(app_dir=tmp_path, rpc={"event_bus": {"url": url}})
+    with pytest.raises(SettingsError, match=r"rpc\.event_bus\.url: unsupported scheme"):
         build_services(settings)
+
+
+async def test_an_amqp_url_builds_the_rabbitmq_bus_without_connecting(tmp_path):
+    from flowdapt.bootstrap import build_services
+    from flowdapt.bus.rabbitmq import RabbitMQEventBus
+    from flowdapt.settings import Settings
+
+    settings = Settings(
+        app_dir=tmp_path,
+        rpc={"event_bus": {"url": "amqp://guest:guest@127.0.0.1:5672/", "exchange": "x.test"}},
+    )
+    assert isinstance(build_services(settings).bus, RabbitMQEventBus)

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowdapt.api.errors import error_response, install_error_handlers
-from flowdapt.api.routes import resources, runs, system
+from flowdapt.api.routes import events, resources, runs, system, triggers
 from flowdapt.api.state import Services
 
 
@@ -22,6 +22,7 @@ def create_app(
     version: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     max_body_bytes: int = 10 * 1024 * 1024,
+    events_token: str | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Flowdapt",
@@ -31,13 +32,20 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.events_token = events_token
     install_error_handlers(app)
     app.include_router(system.router)
     # Runs first: "/workflows/run/{id}" must not be taken for a workflow named "run".
     app.include_router(runs.router)
     app.include_router(resources.resource_router("workflow", "/workflows", "workflows"))
     app.include_router(resources.resource_router("config", "/configs", "configs"))
-    app.include_router(resources.resource_router("trigger_rule", "/triggers", "triggers"))
+    app.include_router(triggers.router)  # before the generic routes: /triggers/{id}/firings
+    app.include_router(
+        resources.resource_router(
+            "trigger_rule", "/triggers", "triggers", annotate=triggers.with_status
+        )
+    )
+    app.include_router(events.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app
 

@@ -12,6 +12,7 @@ from flowdapt.services.compute import ComputeService
 from flowdapt.services.core import CoreService
 from flowdapt.services.metrics import Metrics
 from flowdapt.services.resources import ResourceService
+from flowdapt.services.triggers import TriggerService
 from flowdapt.storage.base import Storage
 
 
@@ -27,6 +28,7 @@ class Services:
     core: CoreService
     metrics: Metrics
     bus: EventBus
+    triggers: TriggerService | None = None
 
     def require_compute(self) -> ComputeService:
         if self.compute is None:

@@ -73,27 +73,51 @@ def condition_problems(expression: Any, where: str = "rule") -> list[str]:
     return problems
 
 
-def evaluate(expression: Any, event: Mapping[str, Any]) -> Any:
-    """The value of a (valid) expression for `event` (the event as a plain mapping)."""
+Condition = Callable[[Mapping[str, Any]], Any]
+
+
+def compile_condition(expression: Any) -> Condition:
+    """A (valid) expression turned once into nested closures: evaluating a rule then costs a few
+    hundred nanoseconds per operator instead of re-walking the document (the trigger service
+    evaluates every rule against every event)."""
     if not isinstance(expression, Mapping):
-        return expression
+        return _constant(expression)
     ((name, value),) = expression.items()
     arguments = _arguments(value)
     if name == "var":
-        return read_path(event, arguments[0])
+        path = arguments[0]
+        if "." not in path:
+            return lambda event: event.get(path) if isinstance(event, Mapping) else None
+        return lambda event: read_path(event, path)
+    parts = [compile_condition(argument) for argument in arguments]
     if name == "and":
-        return all(bool(evaluate(argument, event)) for argument in arguments)
+        return lambda event: all(bool(part(event)) for part in parts)
     if name == "or":
-        return any(bool(evaluate(argument, event)) for argument in arguments)
+        return lambda event: any(bool(part(event)) for part in parts)
     if name == "not":
-        return not evaluate(arguments[0], event)
+        return lambda event: not parts[0](event)
     if name == "bool":
-        return bool(evaluate(arguments[0], event))
-    left, right = (evaluate(argument, event) for argument in arguments)
-    try:
-        return bool(_COMPARISONS[name](left, right))
-    except TypeError:  # e.g. "a" > 1: not comparable, so the condition does not hold
-        return False
+        return lambda event: bool(parts[0](event))
+    return _comparison(_COMPARISONS[name], parts[0], parts[1])
+
+
+def _constant(value: Any) -> Condition:
+    return lambda _event: value
+
+
+def _comparison(compare: Callable[[Any, Any], Any], left: Condition, right: Condition) -> Condition:
+    def condition(event: Mapping[str, Any]) -> bool:
+        try:
+            return bool(compare(left(event), right(event)))
+        except TypeError:  # e.g. "a" > 1: not comparable, so the condition does not hold
+            return False
+
+    return condition
+
+
+def evaluate(expression: Any, event: Mapping[str, Any]) -> Any:
+    """The value of a (valid) expression for `event` (the event as a plain mapping)."""
+    return compile_condition(expression)(event)
 
 
 def read_path(value: Any, path: str) -> Any:

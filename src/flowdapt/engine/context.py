@@ -35,7 +35,8 @@ class ConfigData(dict[str, Any]):
 
 
 class WorkflowRunContext(BaseModel):
-    """The current run as a stage sees it: input, namespace, executor, definition, run, config."""
+    """The current run as a stage sees it: input, namespace, executor, definition, run, config,
+    and the triggering event for runs a trigger started."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -45,6 +46,8 @@ class WorkflowRunContext(BaseModel):
     run: WorkflowRun
     definition: WorkflowResource
     config: dict[str, Any] = {}
+    # The event that made a trigger start this run (as a plain mapping: type, data, …), if any.
+    event: dict[str, Any] | None = None
 
     @field_validator("config", mode="after")
     @classmethod

@@ -49,6 +49,7 @@ class WorkflowRunner:
         namespace: str = "default",
         config: Mapping[str, Any] | None = None,
         observer: RunObserver | None = None,
+        event: Mapping[str, Any] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -58,6 +59,7 @@ class WorkflowRunner:
         self.input = dict(input or {})
         self.namespace = namespace
         self.config = dict(config or {})
+        self.event = None if event is None else dict(event)
         self.exception: BaseException | None = None  # the failing stage's own exception
         self._observer = observer
         self._sleep = sleep
@@ -130,6 +132,7 @@ class WorkflowRunner:
             run=self.run_record.model_copy(update={"stages": []}),
             definition=self.graph.workflow,
             config=ConfigData(copy.deepcopy(self.config)),
+            event=copy.deepcopy(self.event),
         )
         return context
 

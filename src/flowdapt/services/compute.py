@@ -127,11 +127,14 @@ class ComputeService:
         namespace: str | None = None,
         wait: bool = True,
         source: str = "api",
+        cause: Event | None = None,
     ) -> WorkflowRun:
         """Start a run of the workflow named (or with uid) `identifier`.
 
         With ``wait`` the finished run is returned (a client that goes away does not stop it);
-        otherwise the run as created, still ``pending``.
+        otherwise the run as created, still ``pending``. `cause` is the event that made a
+        trigger start the run: stages see it as ``get_run_context().event``, and the run's own
+        events carry its correlation (so the trigger service can stop loops).
         """
         if self._draining:
             raise ServiceDrainingError("the server is shutting down; no new runs are accepted")
@@ -147,21 +150,25 @@ class ComputeService:
             namespace=namespace or self.default_namespace,
             config=config,
             observer=persister,
+            event=None if cause is None else cause.model_dump(mode="json"),
         )
         await self.storage.runs.create(run)
         created = None if wait else run.model_copy(deep=True)  # before the runner changes it
         if self._draining:  # stop() began while the run was being stored
             runner.cancel(SHUTDOWN)
         self._metrics.count("flowdapt.runs.started", workflow=workflow.name, source=source)
-        task = asyncio.ensure_future(self._execute(runner, persister))
+        task = asyncio.ensure_future(self._execute(runner, persister, cause))
         self._active[str(run.uid)] = _ActiveRun(runner, task)
         if created is not None:
             return created
         return await asyncio.shield(task)
 
-    async def _execute(self, runner: WorkflowRunner, persister: RunPersister) -> WorkflowRun:
+    async def _execute(
+        self, runner: WorkflowRunner, persister: RunPersister, cause: Event | None
+    ) -> WorkflowRun:
         run = runner.run_record
-        await self._publish(WORKFLOW_STARTED, run.model_copy(update={"state": RunState.RUNNING}))
+        running = run.model_copy(update={"state": RunState.RUNNING})
+        await self._publish(WORKFLOW_STARTED, running, cause)
         try:
             await runner.run()
         finally:
@@ -171,16 +178,18 @@ class ComputeService:
             finally:
                 # Registered until the final write is done: stop() and delete_run() wait for it.
                 self._active.pop(str(run.uid), None)
-        await self._publish(WORKFLOW_FINISHED, run)
+        await self._publish(WORKFLOW_FINISHED, run, cause)
         return run
 
-    async def _publish(self, event_type: str, run: WorkflowRun) -> None:
+    async def _publish(self, event_type: str, run: WorkflowRun, cause: Event | None) -> None:
         """Tell the bus; data is shaped like the run record (without stage records)."""
         if self._bus is None:
             return
         data = run.model_dump(mode="json", exclude={"stages"}, fallback=repr)
+        fields: dict[str, Any] = {"type": event_type, "source": self._source, "data": data}
+        event = Event(**fields) if cause is None else cause.follow_up(**fields)
         try:
-            await self._bus.publish(Event(type=event_type, source=self._source, data=data))
+            await self._bus.publish(event)
         except Exception:  # a bus problem must not fail the run
             logger.warning("could not publish %s for run %s", event_type, run.name, exc_info=True)
 

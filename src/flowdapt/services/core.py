@@ -1,4 +1,4 @@
-"""The core service: what the server reports about itself (status)."""
+"""The core service: what the server reports about itself (status, services, database, bus)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 
 import psutil
 
+from flowdapt.bus.base import EventBus
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.services.compute import ComputeService
+from flowdapt.services.triggers import TriggerService
 from flowdapt.storage.base import Storage
 
 
@@ -25,12 +27,15 @@ class CoreService:
         name: str,
         version: str,
         storage: Storage,
+        bus: EventBus,
         compute: ComputeService | None,
+        triggers: TriggerService | None = None,
         services: dict[str, bool],
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.name, self.version = name, version
         self._storage, self._compute, self._services = storage, compute, services
+        self._bus, self._triggers = bus, triggers
         self._clock = clock
         self._process = psutil.Process()
 
@@ -50,7 +55,20 @@ class CoreService:
             "hostname": socket.gethostname(),
             "services": self._service_status(),
             "database": f"{self._storage.kind} ({'up' if database_up else 'unavailable'})",
+            "event_bus": self._bus_status(),
         }
+
+    def _bus_status(self) -> dict[str, Any]:
+        health = self._bus.health()
+        status: dict[str, Any] = {
+            "kind": health.kind,
+            "status": "up" if health.up else "degraded",
+            "undelivered": health.undelivered,
+            "dropped": health.dropped,
+        }
+        if health.detail:
+            status["detail"] = health.detail
+        return status
 
     def _system(self) -> dict[str, Any]:
         process = self._process
@@ -78,4 +96,6 @@ class CoreService:
                 executor=self._compute.executor.kind,
                 active_runs=self._compute.active_runs,
             )
+        if self._triggers is not None:
+            services["triggers"].update(self._triggers.status())
         return services

@@ -1,17 +1,24 @@
-"""Creating, reading, updating and deleting resources: validation first, then the repository."""
+"""Creating, reading, updating and deleting resources: validation first, then the repository;
+every change is announced on the bus (``com.event.<kind>.<kind>_created|updated|deleted``, data
+the resource document)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from flowdapt.bus.base import EventBus
 from flowdapt.domain.documents import RESOURCE_MODELS, validate_resource
 from flowdapt.domain.errors import InvalidResourceError
+from flowdapt.domain.events import Event, resource_event_type
 from flowdapt.domain.resources import ResourceBase
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.storage.base import ResourceRepository, Storage
+
+logger = logging.getLogger(__name__)
 
 
 class ResourceService:
@@ -20,13 +27,22 @@ class ResourceService:
     >>> await service.create("workflow", {"metadata": {"name": "w"}, "spec": {...}})
     """
 
-    def __init__(self, storage: Storage, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        bus: EventBus | None = None,
+        name: str = "flowdapt",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._repositories: dict[str, ResourceRepository[Any]] = {
             "workflow": storage.workflows,
             "config": storage.configs,
             "trigger_rule": storage.triggers,
         }
         self._clock = clock
+        self._bus = bus
+        self._source = f"{name}.resources"
 
     def parse(self, kind: str, document: Any) -> ResourceBase:
         """Validate a document for `kind`; the client's uid and timestamps are not trusted."""
@@ -61,6 +77,7 @@ class ResourceService:
 
     async def create(self, kind: str, document: Any) -> ResourceBase:
         resource: ResourceBase = await self._repositories[kind].create(self.parse(kind, document))
+        await self._announce(kind, "created", resource)
         return resource
 
     async def update(self, kind: str, identifier: str, document: Any) -> ResourceBase:
@@ -73,6 +90,7 @@ class ResourceService:
                 f"({stored.name!r}); create a new {kind} to rename"
             )
         updated: ResourceBase = await repository.update(resource)
+        await self._announce(kind, "updated", updated)
         return updated
 
     async def get(self, kind: str, identifier: str) -> ResourceBase:
@@ -81,7 +99,23 @@ class ResourceService:
 
     async def delete(self, kind: str, identifier: str) -> ResourceBase:
         resource: ResourceBase = await self._repositories[kind].delete(identifier)
+        await self._announce(kind, "deleted", resource)
         return resource
 
     async def list(self, kind: str, *, limit: int | None = None, offset: int = 0) -> list[Any]:
         return await self._repositories[kind].list(limit=limit, offset=offset)
+
+    async def _announce(self, kind: str, change: str, resource: ResourceBase) -> None:
+        if self._bus is None:
+            return
+        event = Event(
+            type=resource_event_type(kind, change),
+            source=self._source,
+            data=resource.model_dump(mode="json"),
+        )
+        try:
+            await self._bus.publish(event)
+        except Exception:  # the change is stored; a bus problem must not fail the request
+            logger.warning(
+                "could not announce %s %s %s", kind, resource.name, change, exc_info=True
+            )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Request
 
 from flowdapt.api.state import services_of
@@ -33,7 +37,17 @@ DOCUMENT_BODY = {
 }
 
 
-def resource_router(kind: str, prefix: str, tag: str) -> APIRouter:
+# Adds read-only fields to what GET answers (triggers add their ``status``).
+Annotate = Callable[[Request, list[Any]], Awaitable[list[dict[str, Any]]]]
+
+
+def _annotated(documents: list[dict[str, Any]]) -> JSONBytes:
+    return JSONBytes(json.dumps(documents, separators=(",", ":")).encode())
+
+
+def resource_router(
+    kind: str, prefix: str, tag: str, *, annotate: Annotate | None = None
+) -> APIRouter:
     """``GET/POST {prefix}/`` and ``GET/PUT/DELETE {prefix}/{identifier}`` (name or uid)."""
     router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(api_version(kind))])
     label = kind.replace("_", " ")
@@ -45,6 +59,8 @@ def resource_router(kind: str, prefix: str, tag: str) -> APIRouter:
         offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     ) -> JSONBytes:
         items = await services_of(request).resources.list(kind, limit=limit, offset=offset)
+        if annotate is not None:
+            return _annotated(await annotate(request, items))
         return resources_response(kind, items)
 
     @router.post("/", summary=f"Create a {label}", openapi_extra=DOCUMENT_BODY)
@@ -55,7 +71,10 @@ def resource_router(kind: str, prefix: str, tag: str) -> APIRouter:
 
     @router.get("/{identifier}", summary=f"Get a {label} by name or uid")
     async def get_resource(request: Request, identifier: str) -> JSONBytes:
-        return resource_response(await services_of(request).resources.get(kind, identifier))
+        resource = await services_of(request).resources.get(kind, identifier)
+        if annotate is not None:
+            return JSONBytes(json.dumps((await annotate(request, [resource]))[0]).encode())
+        return resource_response(resource)
 
     @router.put("/{identifier}", summary=f"Update a {label}", openapi_extra=DOCUMENT_BODY)
     async def update_resource(request: Request, identifier: str) -> JSONBytes:
