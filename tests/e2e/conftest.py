@@ -40,6 +40,7 @@ class Server:
     port: int
     database: str | None
     process: subprocess.Popen[bytes] | None = None
+    options: tuple[str, ...] = ()  # further `-o key=value` settings
 
     @property
     def url(self) -> str:
@@ -55,6 +56,8 @@ class Server:
         ]
         if self.database:
             args += ["-o", f"database.target={self.database}"]
+        for option in self.options:
+            args += ["-o", option]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the tests' stage modules
         with (self.app_dir / "server.log").open("ab") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
@@ -172,10 +175,12 @@ def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Makes (not starts) servers with fresh app dirs; every one of them is stopped afterwards."""
     made: list[Server] = []
 
-    def make(database: str | None = None, app_dir: Path | None = None) -> Server:
+    def make(
+        database: str | None = None, app_dir: Path | None = None, options: tuple[str, ...] = ()
+    ) -> Server:
         directory = app_dir or tmp_path / f"app-{len(made)}"
         directory.mkdir(parents=True, exist_ok=True)
-        instance = Server(directory, free_port(), database)
+        instance = Server(directory, free_port(), database, options=options)
         made.append(instance)
         return instance
 
