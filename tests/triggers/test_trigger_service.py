@@ -266,3 +266,31 @@ async def test_a_plugin_action_is_resolved_through_the_registry(system: System):
     (firing,) = await triggers.handle(Event(type="com.example.alert", data={"level": "high"}))
     assert firing.state is FiringState.STARTED
     assert seen[0].parameters == {"to": "ops"} and seen[0].event.data == {"level": "high"}
+
+
+async def test_events_need_the_token_when_one_is_configured(tmp_path):
+    import httpx
+
+    from flowdapt.bootstrap import build_app
+    from flowdapt.settings import Settings
+
+    settings = Settings(
+        app_dir=tmp_path,
+        database={"target": "flowdapt.storage.memory.MemoryStorage"},
+        rpc={"api": {"events_token": "s3cret"}},
+    )
+    app = build_app(settings, stop_grace=1)
+    body = {"type": "com.example.ping"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://flowdapt") as client:
+            missing = await client.post("/events/", json=body)
+            wrong = await client.post(
+                "/events/", json=body, headers={"Authorization": "Bearer nope"}
+            )
+            right = await client.post(
+                "/events/", json=body, headers={"Authorization": "Bearer s3cret"}
+            )
+    assert missing.status_code == wrong.status_code == 401
+    assert "Bearer" in missing.json()["detail"]
+    assert right.status_code == 202
