@@ -34,9 +34,10 @@ lint: setup
 	$(RUN) ruff check --fix src tests benchmarks flowctl scripts
 	$(RUN) ruff format src tests benchmarks flowctl scripts
 
-bench: setup  ## both benchmarks; figures go to BENCHMARKS.md
+bench: setup  ## every benchmark (triggers waits for two cron minutes); figures go to BENCHMARKS.md
 	$(RUN) python benchmarks/engine_overhead.py
 	$(RUN) python benchmarks/server.py
+	$(RUN) python benchmarks/triggers.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
