@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -135,32 +135,29 @@ def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         prepare_user_modules(settings.app_dir)
-        await services.bus.start()
-        await services.storage.start()
-        try:
+        async with AsyncExitStack() as stack:  # stopped in reverse order, whatever fails
+            stack.push_async_callback(services.bus.close)  # also after a failed start
+            await services.bus.start()
+            await services.storage.start()
+            stack.push_async_callback(services.storage.close)
             if services.compute is not None:
                 await services.compute.start()
-            try:
-                if services.triggers is not None:
-                    await services.triggers.start()
-                try:
-                    yield
-                finally:
-                    if services.triggers is not None:
-                        await services.triggers.stop()
-            finally:
-                if services.compute is not None:
-                    await services.compute.stop(stop_grace)
-        finally:
-            await services.storage.close()
-            await services.bus.close()
+                stack.push_async_callback(services.compute.stop, stop_grace)
+            if services.triggers is not None:
+                await services.triggers.start()
+                stack.push_async_callback(services.triggers.stop)
+            yield
 
     return create_app(
         services,
         version=__version__,
         lifespan=lifespan,
         max_body_bytes=settings.rpc.api.max_body_bytes,
-        events_token=settings.rpc.api.events_token,
+        events_token=(
+            None
+            if settings.rpc.api.events_token is None
+            else settings.rpc.api.events_token.get_secret_value()
+        ),
     )
 
 

@@ -61,6 +61,13 @@ def ref_path(value: Any, path: str) -> Any:
 
 
 def ref_compare(name: str, left: Any, right: Any) -> bool:
+    numbers_ = (int, float)
+    if (
+        isinstance(left, numbers_)
+        and isinstance(right, numbers_)
+        and isinstance(left, bool) != isinstance(right, bool)
+    ):
+        return name == "ne"  # JSON's true is not the number 1
     if name == "eq":
         return bool(left == right)
     if name == "ne":

@@ -87,3 +87,13 @@ def test_a_rule_that_cannot_be_evaluated_does_not_hold(caplog):
 
 def _raises(_event):
     raise RecursionError("too deep")
+
+
+def test_a_rule_that_cannot_be_prepared_is_left_out_and_the_others_load(caplog):
+    # Stored before validation refused such rules (February 31 never comes): not a crash.
+    never = rule("never", "schedule", ["0 0 1 1 *"])
+    never.spec.rule = ["0 0 31 2 *"]
+    rules = RuleSet()
+    rules.load([never, rule("fine", "schedule", ["* * * * *"])], T0)
+    assert list(rules.schedules) == ["fine"]
+    assert "never cannot be loaded" in caplog.text

@@ -22,6 +22,7 @@ from tests.triggers.conftest import System, trigger
         (["61 * * * *"], "schedule", "'61 * * * *' is not a valid cron expression"),
         (["* 25 * * *"], "schedule", "'* 25 * * *' is not a valid cron expression"),
         ([], "schedule", "at least one cron expression"),
+        (["0 0 31 2 *"], "schedule", "'0 0 31 2 *' never fires (no such date)"),
         ({"eq": [1, 1]}, "schedule", "a schedule rule is a list of cron expressions"),
         (["* * * * *"], "condition", "a condition rule is a mapping"),
     ],
@@ -31,6 +32,15 @@ async def test_invalid_rules_are_refused_and_nothing_is_stored(system: System, r
     assert response.status_code == 422, response.text
     assert message in response.json()["detail"]
     assert (await system.client.get("/triggers/bad")).status_code == 404
+
+
+async def test_a_rule_nested_too_deeply_is_refused(system: System):
+    rule: dict = {"var": "type"}
+    for _ in range(100):
+        rule = {"not": rule}
+    response = await system.client.post("/triggers/", json=trigger("deep", rule, "w"))
+    assert response.status_code == 422
+    assert "nests deeper than 64 operators" in response.json()["detail"]
 
 
 async def test_an_unknown_time_zone_is_refused(system: System):

@@ -294,3 +294,22 @@ async def test_events_need_the_token_when_one_is_configured(tmp_path):
     assert missing.status_code == wrong.status_code == 401
     assert "Bearer" in missing.json()["detail"]
     assert right.status_code == 202
+
+
+async def test_a_burst_of_rule_changes_is_loaded_with_few_reloads(system: System, monkeypatch):
+    triggers = system.services.triggers
+    assert triggers is not None
+    reloads = []
+    original = triggers.reload
+
+    async def counting() -> None:
+        reloads.append(1)
+        await original()
+
+    monkeypatch.setattr(triggers, "reload", counting)
+    for index in range(40):
+        rule = {"eq": [{"var": "data.n"}, index]}
+        await system.create("/triggers/", trigger(f"r{index}", rule, "w"))
+    await system.wait_for(lambda: _has_rule(triggers, "r39"), "the last rule")
+    assert len(triggers.rules.conditions) == 40
+    assert len(reloads) < 20  # not one (or two) per change

@@ -48,6 +48,10 @@ def test_the_spec_example_fires_only_for_a_failed_run_of_that_workflow():
         ({"bool": [[]]}, False),
         ({"bool": "x"}, True),
         ({"gt": ["a", 1]}, False),  # incompatible types: false, not a crash
+        ({"eq": [1, True]}, False),  # JSON's true is not 1
+        ({"ne": [0, False]}, True),
+        ({"gt": [True, 0]}, False),
+        ({"eq": [True, True]}, True),
         ({"eq": [{"var": "data.missing.deeper"}, None]}, True),  # missing path: null
         ({"eq": [{"var": "data.n.inner"}, None]}, True),  # var through a non-object: null
         ({"eq": [{"var": "data.items.1"}, "b"]}, True),

@@ -64,6 +64,7 @@ from flowdapt.bus.base import BusHealth
 from flowdapt.bus.rabbitmq_parts import (
     BROKER_GONE,
     CONNECT_TIMEOUT,
+    OwnedConnection,
     Session,
     Subscription,
     UrlMasker,
@@ -245,7 +246,9 @@ class RabbitMQEventBus:
     async def _run_session(self) -> bool:
         """Connect, set up and publish until the connection is lost; False if it never got up."""
         try:
-            connection = await aio_pika.connect(self._url, timeout=CONNECT_TIMEOUT)
+            connection = await aio_pika.connect(
+                self._url, timeout=CONNECT_TIMEOUT, connection_class=OwnedConnection
+            )
         except Exception as error:  # every way of failing to connect is retried the same way
             self._failed("cannot connect to", error)
             return False

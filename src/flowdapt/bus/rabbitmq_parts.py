@@ -10,6 +10,7 @@ import logging
 from collections.abc import Collection
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from aio_pika.abc import AbstractIncomingMessage as Delivery
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
@@ -48,6 +49,20 @@ class UrlMasker:
             return "closed by the broker"
         text = str(error)
         return self.scrub(f"{type(error).__name__}: {text}" if text else type(error).__name__)
+
+
+class OwnedConnection(aio_pika.Connection):
+    """A connection whose lifetime the bus manages itself.
+
+    aio-pika's `Connection.__del__` schedules `close()` for a connection that never reached the
+    closed state — which is every connection that failed to connect, or whose close failed
+    because the broker was already gone. Collected where no loop runs, that coroutine is never
+    awaited and a RuntimeWarning surfaces at some unrelated place later. The bus closes every
+    connection it opened (or finds it broken), so there is nothing left for `__del__` to do.
+    """
+
+    def __del__(self) -> None:
+        return None
 
 
 class Session:

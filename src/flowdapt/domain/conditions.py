@@ -46,10 +46,16 @@ def _arguments(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def condition_problems(expression: Any, where: str = "rule") -> list[str]:
+# Deeper rules are refused when applied: evaluating them must never exhaust the stack.
+MAX_DEPTH = 64
+
+
+def condition_problems(expression: Any, where: str = "rule", depth: int = 0) -> list[str]:
     """Every reason `expression` is not a valid condition, each naming its path in the rule."""
     if not isinstance(expression, Mapping):
         return []  # a literal
+    if depth >= MAX_DEPTH:
+        return [f"{where}: the rule nests deeper than {MAX_DEPTH} operators"]
     if len(expression) != 1:
         return [
             f"{where}: an expression is a mapping with exactly one operator, "
@@ -69,7 +75,7 @@ def condition_problems(expression: Any, where: str = "rule") -> list[str]:
         return []
     problems: list[str] = []
     for index, argument in enumerate(arguments):
-        problems += condition_problems(argument, f"{where}.{name}[{index}]")
+        problems += condition_problems(argument, f"{where}.{name}[{index}]", depth + 1)
     return problems
 
 
@@ -105,10 +111,22 @@ def _constant(value: Any) -> Condition:
     return lambda _event: value
 
 
+def _bool_against_number(left: Any, right: Any) -> bool:
+    # JSON's true is not 1: Python's bool is an int, so tell them apart before comparing.
+    return isinstance(left, bool) != isinstance(right, bool) and all(
+        isinstance(value, int | float) for value in (left, right)
+    )
+
+
 def _comparison(compare: Callable[[Any, Any], Any], left: Condition, right: Condition) -> Condition:
+    unequal = compare is operator.ne  # values of different types are unequal, nothing else
+
     def condition(event: Mapping[str, Any]) -> bool:
+        a, b = left(event), right(event)
+        if _bool_against_number(a, b):
+            return unequal
         try:
-            return bool(compare(left(event), right(event)))
+            return bool(compare(a, b))
         except TypeError:  # e.g. "a" > 1: not comparable, so the condition does not hold
             return False
 

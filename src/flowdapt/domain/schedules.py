@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 
 def schedule_problems(expressions: Sequence[str], where: str = "rule") -> list[str]:
@@ -30,7 +30,18 @@ def schedule_problems(expressions: Sequence[str], where: str = "rule") -> list[s
             )
         elif not croniter.is_valid(expression):
             problems.append(f"{where}[{index}]: {expression!r} is not a valid cron expression")
+        elif not _ever_fires(expression):
+            problems.append(f"{where}[{index}]: {expression!r} never fires (no such date)")
     return problems
+
+
+def _ever_fires(expression: str) -> bool:
+    """False for a valid expression naming no real date, e.g. ``0 0 31 2 *`` (February 31)."""
+    try:
+        croniter(expression, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 def timezone_problems(name: str | None, where: str = "timezone") -> list[str]:

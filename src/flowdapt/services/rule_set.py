@@ -58,20 +58,27 @@ class RuleSet:
         return len(self.conditions) + len(self.schedules)
 
     def load(self, rules: Iterable[TriggerRuleResource], now: datetime) -> None:
-        """Replace the rules; a schedule rule that did not change keeps its next firing."""
-        previous = self.schedules
-        self.conditions, self.schedules = [], {}
+        """Replace the rules; a schedule rule that did not change keeps its next firing. A rule
+        that cannot be prepared (stored by an older version, say) is left out and logged."""
+        conditions: list[ConditionRule] = []
+        schedules: dict[str, ScheduleRule] = {}
         for rule in rules:
-            if rule.spec.type is TriggerRuleType.CONDITION:
-                self.conditions.append(ConditionRule(rule, compile_condition(rule.spec.rule)))
-                continue
-            kept = previous.get(rule.name)
-            if kept is not None and _version(kept.resource) == _version(rule):
-                self.schedules[rule.name] = kept
-            else:
-                schedule = ScheduleRule(rule, now)
-                schedule.next_fire = schedule.following(now)
-                self.schedules[rule.name] = schedule
+            try:
+                if rule.spec.type is TriggerRuleType.CONDITION:
+                    conditions.append(ConditionRule(rule, compile_condition(rule.spec.rule)))
+                else:
+                    schedules[rule.name] = self._schedule(rule, now)
+            except Exception:  # one broken rule must not take the others down
+                logger.exception("trigger rule %s cannot be loaded; it is ignored", rule.name)
+        self.conditions, self.schedules = conditions, schedules
+
+    def _schedule(self, rule: TriggerRuleResource, now: datetime) -> ScheduleRule:
+        kept = self.schedules.get(rule.name)
+        if kept is not None and _version(kept.resource) == _version(rule):
+            return kept
+        schedule = ScheduleRule(rule, now)
+        schedule.next_fire = schedule.following(now)
+        return schedule
 
     def matching(self, event: Mapping[str, Any]) -> list[TriggerRuleResource]:
         """The condition rules that hold for `event` (a plain mapping, dumped once per event)."""

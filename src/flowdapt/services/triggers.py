@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flowdapt.bus.base import EventBus
+from flowdapt.domain.errors import FlowdaptError
 from flowdapt.domain.events import Event, resource_event_type
 from flowdapt.domain.firings import Firing, FiringState, TriggerRuleStatus
 from flowdapt.domain.resources import TriggerRuleResource, TriggerRuleType
@@ -36,7 +37,7 @@ from flowdapt.services.actions import ActionError, ActionRegistry, ActionRequest
 from flowdapt.services.compute import ComputeService
 from flowdapt.services.metrics import Metrics
 from flowdapt.services.rule_set import RuleSet
-from flowdapt.storage.base import Storage
+from flowdapt.storage.base import Storage, StorageUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ SCHEDULE_FIRED = "com.event.trigger_rule.schedule_fired"
 RULE_CHANGES = frozenset(
     resource_event_type("trigger_rule", change) for change in ("created", "updated", "deleted")
 )
+
+
+class ServiceStoppingError(FlowdaptError):
+    """Handed to the bus subscriptions when the service stops, so that an event taken but not
+    finished is not acknowledged."""
 
 
 class TriggerService:
@@ -73,7 +79,11 @@ class TriggerService:
         self._firing_retention = firing_retention
         self._clock = clock
         self.rules = RuleSet()
-        self._rules_changed = asyncio.Event()
+        self._rules_changed = asyncio.Event()  # wakes the scheduler: a firing may be earlier
+        self._stale = False  # a rule changed since the last reload
+        self._reload_wanted = asyncio.Event()
+        self._idle = asyncio.Event()  # the consumer is not in the middle of an event
+        self._idle.set()
         self._exit_stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -85,20 +95,32 @@ class TriggerService:
             self._bus.subscribe(types=RULE_CHANGES)
         )
         await self.reload()
-        loops = [self._consume(work), self._watch_rules(changes), self._housekeeping()]
+        loops = [
+            self._consume(work),
+            self._watch_rules(changes),
+            self._reloader(),
+            self._housekeeping(),
+        ]
         if schedule:
             loops.append(self._schedule())
         self._tasks = [asyncio.ensure_future(loop) for loop in loops]
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let the event being evaluated finish (up to `grace` s), then stop every loop. An event
+        taken but not finished is not acknowledged: the broker gives it to another server."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await self._idle.wait()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        await self._exit_stack.aclose()
+        stopping = ServiceStoppingError("the trigger service stopped")
+        await self._exit_stack.__aexit__(type(stopping), stopping, None)
 
     async def reload(self) -> None:
         """Read the rules again (after a change, and periodically for changes made elsewhere)."""
+        self._stale = False  # a change arriving while this reads marks the rules stale again
         try:
             rules = await self._storage.triggers.list()
         except Exception:  # database away: keep acting on the rules we have
@@ -139,7 +161,7 @@ class TriggerService:
             )
             logger.warning("trigger rule %s not fired: %s", rule.name, firing.error)
         try:
-            if not await self._storage.firings.claim(firing):
+            if not await self._claim(firing):
                 return None  # another server (or an earlier delivery of this event) has it
         except Exception:
             logger.error(
@@ -159,6 +181,19 @@ class TriggerService:
                 "could not record the outcome of %s firing %s", rule.name, key, exc_info=True
             )
         return firing
+
+    async def _claim(self, firing: Firing, patience: float = 15.0) -> bool:
+        """Claim the firing, waiting out a short database outage (events queue meanwhile)."""
+        delay, waited = 0.1, 0.0
+        while True:
+            try:
+                return await self._storage.firings.claim(firing)
+            except StorageUnavailableError:
+                if waited >= patience:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 2.0)
 
     async def _act(self, rule: TriggerRuleResource, firing: Firing, cause: Event) -> None:
         request = ActionRequest(rule=rule, event=cause, compute=self._compute)
@@ -186,26 +221,43 @@ class TriggerService:
 
     async def _consume(self, events: AsyncIterator[Event]) -> None:
         async for event in events:
+            self._idle.clear()
             try:
                 if event.type in RULE_CHANGES:
-                    # In order with the events that follow it, so that an event sent right
-                    # after a rule was applied is judged by that rule (the watcher may be late).
+                    # In order with the events that follow it: an event this server receives
+                    # after a rule change is judged by the changed rules (reloaded once for a
+                    # burst of changes, before the first other event).
+                    self._stale = True
+                elif self._stale:
                     await self.reload()
                 await self.handle(event)
             except Exception:  # a loop boundary: one bad event must not stop the triggers
                 logger.exception(
                     "trigger evaluation failed for event %s (%s)", event.id, event.type
                 )
+            finally:
+                self._idle.set()
 
     async def _watch_rules(self, changes: AsyncIterator[Event]) -> None:
+        """Changes made on any server (broadcast): ask the reloader for a reload."""
         async for _ in changes:
-            await self.reload()
+            self._stale = True
+            self._reload_wanted.set()
+
+    async def _reloader(self, debounce: float = 0.05) -> None:
+        """At most one reload per `debounce` seconds, however many rules a burst changes."""
+        while True:
+            await self._reload_wanted.wait()
+            self._reload_wanted.clear()
+            await asyncio.sleep(debounce)
+            if self._stale:
+                await self.reload()  # never raises: a failed read keeps the loaded rules
 
     async def _housekeeping(self) -> None:
         pruned_at = self._clock()
         while True:
             await asyncio.sleep(self._refresh_interval)
-            await self.reload()
+            await self.reload()  # for changes whose event this server missed
             if self._clock() - pruned_at >= timedelta(hours=1):
                 pruned_at = self._clock()
                 try:
@@ -256,6 +308,7 @@ async def rule_status(
     for rule in rules:
         next_fire = None
         if rule.spec.type is TriggerRuleType.SCHEDULE and isinstance(rule.spec.rule, list):
-            next_fire = next_firing(rule.spec.rule, now, rule.spec.timezone)
+            with contextlib.suppress(Exception):  # a rule stored by an older version, say
+                next_fire = next_firing(rule.spec.rule, now, rule.spec.timezone)
         status[rule.name] = TriggerRuleStatus.of(latest.get(rule.name), next_fire)
     return status
