@@ -26,21 +26,15 @@ import httpx
 import psutil
 import sqlalchemy as sa
 
-from flowdapt.compute.resources.workflow.execute import execute_workflow
 from flowdapt.domain.resources import WorkflowResource
-from flowdapt.executors.local import LocalExecutor
 from flowdapt.storage import SQLStorage, sql_schema
 from flowdapt.storage.codec import dump_resource
 
 sys.path.insert(0, str(Path(__file__).parent))
 from loadgen import build_request, load
+from reference import TRIVIAL, raw_engine_latency
 
 FLOWDAPT = str(Path(sys.executable).with_name("flowdapt"))
-TRIVIAL = {
-    "kind": "workflow",
-    "metadata": {"name": "trivial"},
-    "spec": {"stages": [{"name": "only", "target": "builtins.dict"}]},
-}
 
 
 def report(name: str, value: str, goal: str, met: bool | None, raw: str = "") -> None:
@@ -116,17 +110,6 @@ def startup_and_memory(workdir: Path, restarts: int) -> None:
     report("start-up until GET / answers (restart)", f"{warm:.2f} s", "<= 1 s", warm <= 1)
     report("idle server RSS (first start)", f"{memory[0]:.0f} MB", "<= 80 MB", memory[0] <= 80)
     report("idle server RSS (restart)", f"{idle:.0f} MB", "<= 80 MB", idle <= 80)
-
-
-async def raw_engine_latency(samples: int) -> float:
-    definition = WorkflowResource.model_validate(TRIVIAL)
-    durations = []
-    async with LocalExecutor(use_processes=False) as executor:
-        for _ in range(samples):
-            began = time.perf_counter()
-            await execute_workflow(definition, executor=executor, return_result=True)
-            durations.append(time.perf_counter() - began)
-    return statistics.median(durations)
 
 
 def run_latency(server: Server, seconds: float) -> None:

@@ -45,17 +45,15 @@ from typing import Any
 import httpx
 import psutil
 
-from flowdapt.compute.resources.workflow.execute import execute_workflow
 from flowdapt.domain.conditions import evaluate
 from flowdapt.domain.events import WORKFLOW_FINISHED, WORKFLOW_STARTED, Event
 from flowdapt.domain.resources import TriggerRuleResource
 from flowdapt.domain.runs import ErrorInfo, RunState, WorkflowRun
-from flowdapt.executors.local import LocalExecutor
 from flowdapt.services.rule_set import RuleSet
 
 sys.path.insert(0, str(Path(__file__).parent))
-import workloads
 from loadgen import build_request, load
+from reference import raw_engine_latency
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWDAPT = str(Path(sys.executable).with_name("flowdapt"))
@@ -249,20 +247,6 @@ def fired_at(client: httpx.Client, limit: int) -> dict[str, datetime]:
 def bare_http_latency(server: Server, seconds: float) -> float:
     request = build_request("POST", "/workflows/bare_wf/run?wait=True", "127.0.0.1")
     _, _, durations = asyncio.run(load("127.0.0.1", server.port, request, 1, seconds))
-    return statistics.median(durations)
-
-
-async def raw_engine_latency(samples: int) -> float:
-    definition = {
-        "metadata": {"name": "raw"},
-        "spec": {"stages": [{"name": "only", "target": workloads.noop}]},
-    }
-    durations = []
-    async with LocalExecutor(use_processes=False) as executor:
-        for _ in range(samples):
-            began = time.perf_counter()
-            await execute_workflow(definition, executor=executor, return_result=True)
-            durations.append(time.perf_counter() - began)
     return statistics.median(durations)
 
 

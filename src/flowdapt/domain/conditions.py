@@ -112,9 +112,14 @@ def _constant(value: Any) -> Condition:
 
 
 def _bool_against_number(left: Any, right: Any) -> bool:
-    # JSON's true is not 1: Python's bool is an int, so tell them apart before comparing.
-    return isinstance(left, bool) != isinstance(right, bool) and all(
-        isinstance(value, int | float) for value in (left, right)
+    # JSON's true is not 1: Python's bool is an int, so tell them apart before comparing. The
+    # first test settles the common case (values of one type) at once.
+    kinds = (type(left), type(right))
+    return (
+        kinds[0] is not kinds[1]
+        and (kinds[0] is bool) != (kinds[1] is bool)
+        and isinstance(left, int | float)
+        and isinstance(right, int | float)
     )
 
 
