@@ -238,8 +238,9 @@ def pg_relay() -> Iterator[ThreadedRelay]:
 
 @pytest.fixture
 def fresh_postgres_url() -> Iterator[str]:
-    """A PostgreSQL database of the test's own (a server settles every unfinished run it finds at
-    start-up, so tests that start servers do not share one); dropped afterwards."""
+    """A PostgreSQL database of the test's own (a server settles the unfinished runs of its name
+    at start-up, and every server is named "flowdapt" by default, so tests that start servers do
+    not share one); dropped afterwards."""
     name = asyncio.run(_create_database())
     yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     asyncio.run(_drop_database(name))

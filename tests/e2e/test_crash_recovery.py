@@ -1,5 +1,6 @@
 """`kill -9` during a run: after a restart every resource is there, the interrupted run is settled
-as failed with a reason, and new runs work — on the embedded default and on the TinyDB target."""
+as failed with a reason, and new runs work — on the embedded default and on the TinyDB target.
+Servers sharing a database settle only the runs of their own name."""
 
 from __future__ import annotations
 
@@ -72,3 +73,45 @@ def test_kill_9_during_a_run(servers: Callable[..., Server], database: str | Non
 
     assert "settled 1 run(s)" in server.log()
     assert server.stop() is not None
+
+
+def test_a_server_starting_on_a_shared_database_leaves_another_servers_runs(
+    servers: Callable[..., Server], fresh_postgres_url: str
+) -> None:
+    alpha = servers(fresh_postgres_url, options=("name=alpha",))
+    beta = servers(fresh_postgres_url, options=("name=beta",))
+    alpha.start()
+    with httpx.Client(base_url=alpha.url, timeout=10) as client:
+        created = client.post("/workflows/", json=workflow("shared_nap", "tests.e2e.stages.nap"))
+        assert created.status_code == 200, created.text
+        uids = []
+        for seconds in (4, 120):
+            started = client.post(
+                "/workflows/shared_nap/run", params={"wait": False}, json={"seconds": seconds}
+            )
+            assert started.status_code == 200, started.text
+            assert started.json()["server"] == "alpha"
+            uids.append(started.json()["uid"])
+        short, long = uids
+        for uid in uids:
+            wait_until(lambda u=uid: run_state(client, u) == "running", 10, "the runs to run")
+
+        beta.start()  # used to settle every unfinished run in the database, alpha's included
+
+        with httpx.Client(base_url=beta.url, timeout=10) as other:
+            assert run_state(other, long) == "running"
+        wait_until(lambda: run_state(client, short) != "running", 30, "the short run to end")
+        assert run_state(client, short) == "finished"
+    assert "settled" not in beta.log()
+
+    # alpha dies; nobody else touches its run, until a server of that name starts once
+    kill_hard(alpha)
+    with httpx.Client(base_url=beta.url, timeout=10) as other:
+        assert run_state(other, long) == "running"
+    alpha.start()
+    with httpx.Client(base_url=alpha.url, timeout=10) as client:
+        run = client.get(f"/workflows/run/{long}").json()
+        assert run["state"] == "failed"
+        assert run["error"]["type"] == INTERRUPTED_ERROR_TYPE
+    assert "settled 1 run(s)" in alpha.log()
+    assert beta.stop() is not None and alpha.stop() is not None

@@ -68,8 +68,9 @@ def rules_loaded(server: Server, condition: int, schedule: int) -> bool:
 def test_two_servers_on_one_broker_fire_each_rule_once(
     servers, fresh_postgres_url, exchange, tmp_path
 ):
-    first = servers(fresh_postgres_url, options=bus_options(exchange))
-    second = servers(fresh_postgres_url, options=bus_options(exchange))
+    # Servers sharing a database have names of their own (each settles only its runs).
+    first = servers(fresh_postgres_url, options=(*bus_options(exchange), "name=first"))
+    second = servers(fresh_postgres_url, options=(*bus_options(exchange), "name=second"))
     first.start()
     second.start()
     assert status(first)["event_bus"] == {

@@ -109,3 +109,35 @@ async def test_cancel_and_delete_a_running_run():
             await service.get_run(str(second.uid))
     finally:
         await service.stop(grace=1)
+
+
+async def test_starting_a_server_leaves_the_runs_of_another_server_sharing_the_database():
+    storage = MemoryStorage()
+    alpha = await started_service(storage, name="alpha")
+    await storage.workflows.create(WORKFLOW)
+    beta_zombie = await storage.runs.create(
+        WorkflowRun(workflow="w", state=RunState.RUNNING, server="beta")
+    )
+    beta = None
+    try:
+        run = await alpha.run_workflow("w", {"seconds": 0.5}, wait=False)
+        assert run.server == "alpha"
+        for _ in range(100):
+            if (await storage.runs.get(str(run.uid))).state is RunState.RUNNING:
+                break
+            await asyncio.sleep(0.02)
+
+        beta = ComputeService(storage, LocalExecutor(use_processes=False), name="beta")
+        await beta.start()
+
+        assert (await storage.runs.get(str(run.uid))).state is RunState.RUNNING
+        assert (await storage.runs.get(str(beta_zombie.uid))).state is RunState.FAILED
+        for _ in range(200):
+            if (await storage.runs.get(str(run.uid))).state.is_final:
+                break
+            await asyncio.sleep(0.02)
+        assert (await storage.runs.get(str(run.uid))).state is RunState.FINISHED
+    finally:
+        await alpha.stop(grace=1)
+        if beta is not None:
+            await beta.stop(grace=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,14 +13,14 @@ from alembic.runtime.migration import MigrationContext
 
 from flowdapt.domain.errors import AlreadyExistsError
 from flowdapt.domain.firings import Firing
-from flowdapt.domain.runs import WorkflowRun
+from flowdapt.domain.runs import RunState, WorkflowRun
 from flowdapt.storage import SQLStorage, sql_migrations
-from flowdapt.storage.sql_schema import metadata
+from flowdapt.storage.sql_schema import UTCDateTime, metadata
 from tests.storage.conftest import CreateDatabase
-from tests.storage.samples import workflow
+from tests.storage.samples import T0, workflow
 
 TEST_REVISIONS = Path(__file__).with_name("migration_versions")
-HEAD = "0002"
+HEAD = "0003"
 TABLES = {"workflows", "configs", "triggers", "runs", "firings"}
 
 
@@ -104,18 +105,48 @@ async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
     empty: SQLStorage,
 ) -> None:
     config = sql_migrations.alembic_config([TEST_REVISIONS])
-    await empty.upgrade("0001")
+    await empty.upgrade(HEAD)
     await empty.workflows.create(workflow("w"))
-    run = await empty.runs.create(WorkflowRun(workflow="w", result={"x": [1, 2]}))
+    run = await empty.runs.create(WorkflowRun(workflow="w", server="a", result={"x": [1, 2]}))
 
     await empty.write(sql_migrations.upgrade, "head", config)
-    assert await empty.current_revision() == "0003_test"
+    assert await empty.current_revision() == "0004_test"
 
     assert (await empty.runs.get(run.name)).model_dump() == run.model_dump()
     assert (await empty.workflows.get("w")).metadata.name == "w"
     with pytest.raises(AlreadyExistsError):
         await empty.runs.create(WorkflowRun(workflow="w", name=run.name))
 
-    await empty.write(sql_migrations.downgrade, "0001", config)
-    assert await empty.current_revision() == "0001"
+    await empty.write(sql_migrations.downgrade, HEAD, config)
+    assert await empty.current_revision() == HEAD
     assert (await empty.runs.get(str(run.uid))).model_dump() == run.model_dump()
+
+
+async def test_runs_written_before_0003_have_no_server_and_are_settled_by_any(
+    empty: SQLStorage,
+) -> None:
+    await empty.upgrade("0002")
+    # The repositories write the server column, which 0002 lacks: insert as 0002's code did.
+    runs_at_0002 = sa.Table(
+        "runs",
+        sa.MetaData(),
+        sa.Column("uid", sa.Uuid()),
+        sa.Column("name", sa.String(255)),
+        sa.Column("workflow", sa.String(255)),
+        sa.Column("state", sa.String(16)),
+        sa.Column("started_at", UTCDateTime()),
+        sa.Column("stages", sa.JSON()),
+    )
+    row = {"uid": uuid.uuid4(), "name": "old", "workflow": "w", "state": "running"}
+    await empty.write(
+        lambda connection: connection.execute(
+            runs_at_0002.insert(), {**row, "started_at": T0, "stages": []}
+        )
+    )
+
+    await empty.start()  # this version starting on a database at 0002
+
+    assert await empty.current_revision() == HEAD
+    assert (await empty.runs.get("old")).server is None
+    assert await empty.runs.fail_unfinished("stopped", T0, server="a") == 1
+    assert (await empty.runs.get("old")).state is RunState.FAILED

@@ -27,7 +27,7 @@ def run(workflow: str = "w", *, started: float = 0, **fields: object) -> Workflo
 
 
 async def test_create_then_get_by_uid_and_by_name(storage: Storage) -> None:
-    new = run(stages=[StageRun(name="a")], source="trigger")
+    new = run(stages=[StageRun(name="a")], source="trigger", server="alpha")
 
     created = await storage.runs.create(new)
 
@@ -153,7 +153,7 @@ async def test_fail_unfinished_settles_pending_and_running_runs(storage: Storage
     pending = await storage.runs.create(run(state="pending"))
     finished = await storage.runs.create(run(state="finished", finished_at=at(1), result=7))
 
-    settled = await storage.runs.fail_unfinished("the server stopped", at(60))
+    settled = await storage.runs.fail_unfinished("the server stopped", at(60), server=None)
 
     assert settled == 2
     for uid in (running.uid, pending.uid):
@@ -165,7 +165,40 @@ async def test_fail_unfinished_settles_pending_and_running_runs(storage: Storage
     states = [s.state for s in (await storage.runs.get(running.name)).stages]
     assert states == [StageState.FINISHED, StageState.FAILED, StageState.SKIPPED]
     assert (await storage.runs.get(finished.name)).model_dump() == finished.model_dump()
-    assert await storage.runs.fail_unfinished("again", at(61)) == 0
+    assert await storage.runs.fail_unfinished("again", at(61), server=None) == 0
+
+
+async def test_fail_unfinished_settles_only_the_named_servers_runs_and_ownerless_ones(
+    storage: Storage,
+) -> None:
+    # Servers sharing a database: one starting up must not fail the runs another is executing.
+    # Runs without a server were written before runs had an owner; any server settles them.
+    mine = [await storage.runs.create(run(state=s, server="a")) for s in ("running", "pending")]
+    legacy = await storage.runs.create(run(state="running"))
+    theirs = [await storage.runs.create(run(state=s, server="b")) for s in ("running", "pending")]
+    done = await storage.runs.create(run(state="finished", finished_at=at(1), server="a"))
+
+    assert await storage.runs.fail_unfinished("a stopped", at(60), server="a") == 3
+
+    for settled in (*mine, legacy):
+        stored = await storage.runs.get(str(settled.uid))
+        assert stored.state is RunState.FAILED and stored.finished_at == at(60)
+        assert stored.server == settled.server
+    for untouched in (*theirs, done):
+        assert (await storage.runs.get(untouched.name)).model_dump() == untouched.model_dump()
+    assert await storage.runs.fail_unfinished("a again", at(61), server="a") == 0
+    assert await storage.runs.fail_unfinished("b stopped", at(62), server="b") == 2
+
+
+async def test_update_keeps_the_server_the_run_was_created_with(storage: Storage) -> None:
+    created = await storage.runs.create(run(state="running", server="a"))
+
+    await storage.runs.update(
+        created.model_copy(update={"server": "b", "state": RunState.FINISHED})
+    )
+
+    stored = await storage.runs.get(created.name)
+    assert stored.server == "a" and stored.state is RunState.FINISHED
 
 
 async def test_delete_finished_before_removes_only_old_final_runs(storage: Storage) -> None:

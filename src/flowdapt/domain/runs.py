@@ -80,12 +80,15 @@ class WorkflowRun(BaseModel):
 
     ``result`` is the sink stage's return value when finished, or ``(ErrorType, message)`` when
     failed (the original's shape); ``error`` keeps the full detail including the traceback.
+    ``server`` is the configured name of the server executing the run (None in records written
+    before runs had an owner): a server starting up settles only its own unfinished runs.
     """
 
     uid: uuid.UUID = Field(default_factory=uuid.uuid4)
     name: str = Field(default_factory=generate_run_name)
     workflow: str
     source: str | None = "api"
+    server: str | None = None
     state: RunState = RunState.PENDING
     started_at: UtcDatetime = Field(default_factory=utcnow)
     finished_at: UtcDatetime | None = None

@@ -1,7 +1,7 @@
 """The compute service: runs workflows on the executor, many at once, and keeps their records.
 
 compute = ComputeService(storage, executor)
-await compute.start()                         # settles runs a crash left running
+await compute.start()                         # settles runs a crash left running here
 run = await compute.run_workflow("nowcast", {"cities": ["Oslo"]}, wait=True)
 await compute.stop()                          # lets running runs finish, then cancels them
 """
@@ -67,6 +67,7 @@ class ComputeService:
         self._persist_interval = persist_interval
         self._metrics = metrics or Metrics()
         self._bus = bus
+        self._name = name  # owner of the runs this server executes
         self._source = f"{name}.compute"
         self._clock = clock
         self._active: dict[str, _ActiveRun] = {}
@@ -80,10 +81,16 @@ class ComputeService:
 
     async def start(self) -> None:
         await self.executor.start()
-        settled = await self.storage.runs.fail_unfinished(INTERRUPTED, self._clock())
+        # Only this server's runs (and ownerless ones from older versions): other servers
+        # sharing the database may be running theirs right now.
+        settled = await self.storage.runs.fail_unfinished(
+            INTERRUPTED, self._clock(), server=self._name
+        )
         if settled:
             logger.warning(
-                "settled %d run(s) left unfinished by an earlier stop as failed", settled
+                "settled %d run(s) left unfinished by an earlier stop of server %r as failed",
+                settled,
+                self._name,
             )
         if self.retention is not None:
             self._retention_task = asyncio.ensure_future(self._apply_retention())
@@ -140,7 +147,9 @@ class ComputeService:
             raise ServiceDrainingError("the server is shutting down; no new runs are accepted")
         workflow = await self.storage.workflows.get(identifier)
         config = resolve_config(workflow, await self.storage.configs.list())
-        run = WorkflowRun(workflow=workflow.name, source=source, state=RunState.PENDING)
+        run = WorkflowRun(
+            workflow=workflow.name, source=source, server=self._name, state=RunState.PENDING
+        )
         persister = RunPersister(self.storage.runs, self._persist_interval)
         runner = WorkflowRunner(  # built before anything is stored: no orphan pending rows
             WorkflowGraph.build(workflow),

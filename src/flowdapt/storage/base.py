@@ -89,9 +89,12 @@ class RunRepository(Protocol):
 
     async def count(self, *, workflow: str | None = None, state: RunState | None = None) -> int: ...
 
-    async def fail_unfinished(self, reason: str, finished_at: datetime) -> int:
-        """Mark every pending or running run failed with `reason` (start-up after a crash);
-        return how many were settled."""
+    async def fail_unfinished(
+        self, reason: str, finished_at: datetime, *, server: str | None
+    ) -> int:
+        """Mark the pending or running runs of `server` failed with `reason` (start-up after a
+        crash), plus those with no server recorded (written before runs had an owner); return
+        how many were settled. Runs of other servers sharing the database are left alone."""
         ...
 
     async def delete_finished_before(self, cutoff: datetime) -> int:

@@ -210,8 +210,11 @@ class DocumentRunRepository:
             stored = self._table.find("uid", str(run.uid))
             if stored is None:
                 raise NotFoundError(f"run {run.uid} not found")
-            # Identity (name, workflow, source) is fixed at creation, as in the SQL backend.
-            identity = {key: stored["run"][key] for key in ("name", "workflow", "source")}
+            # Identity (name, workflow, source, server) is fixed at creation, as in the SQL
+            # backend; records written before runs had a server have no "server" key.
+            identity = {
+                key: stored["run"].get(key) for key in ("name", "workflow", "source", "server")
+            }
             self._table.replace([_run_record(run.model_copy(update=identity))])
 
         await self._atomic(update)
@@ -232,12 +235,15 @@ class DocumentRunRepository:
             lambda: sum(_matches(r, workflow, state) for r in self._table.records())
         )
 
-    async def fail_unfinished(self, reason: str, finished_at: datetime) -> int:
+    async def fail_unfinished(
+        self, reason: str, finished_at: datetime, *, server: str | None
+    ) -> int:
         def fail() -> int:
             settled = [
                 _run_record(settle_interrupted(_load_run(record), reason, finished_at))
                 for record in self._table.records()
                 if record["state"] in UNFINISHED_STATES
+                and record["run"].get("server") in (None, server)
             ]
             if settled:
                 self._table.replace(settled)

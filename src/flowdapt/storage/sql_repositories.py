@@ -170,6 +170,7 @@ def _run_values(run: WorkflowRun) -> dict[str, Any]:
         "name": run.name,
         "workflow": run.workflow,
         "source": run.source,
+        "server": run.server,
         "state": run.state.value,
         "started_at": as_utc(run.started_at),
         "finished_at": None if run.finished_at is None else as_utc(run.finished_at),
@@ -209,7 +210,7 @@ def _create_run(connection: Connection, run: WorkflowRun) -> WorkflowRun:
 
 def _update_run(connection: Connection, run: WorkflowRun) -> None:
     values = _run_values(run)
-    for identity in ("uid", "name", "workflow", "source"):  # fixed at creation
+    for identity in ("uid", "name", "workflow", "source", "server"):  # fixed at creation
         del values[identity]
     if connection.execute(_update_run_by_uid, {**values, "match_uid": run.uid}).rowcount != 1:
         raise NotFoundError(f"run {run.uid} not found")
@@ -231,10 +232,13 @@ def _count_runs(connection: Connection, workflow: str | None, state: RunState | 
     return int(connection.execute(query).scalar_one())
 
 
-def _fail_unfinished(connection: Connection, reason: str, finished_at: datetime) -> int:
+def _fail_unfinished(
+    connection: Connection, reason: str, finished_at: datetime, server: str | None
+) -> int:
     unfinished = runs_table.c.state.in_(UNFINISHED_STATES)
+    owned = sa.or_(runs_table.c.server.is_(None), runs_table.c.server == server)
     settled = 0
-    for row in connection.execute(sa.select(*_RUN_COLUMNS).where(unfinished)).all():
+    for row in connection.execute(sa.select(*_RUN_COLUMNS).where(unfinished, owned)).all():
         run = settle_interrupted(_load_run(row), reason, finished_at)
         values = _run_values(run)
         query = (
@@ -293,8 +297,10 @@ class SQLRunRepository:
     async def count(self, *, workflow: str | None = None, state: RunState | None = None) -> int:
         return await self._db.read(_count_runs, workflow, state)
 
-    async def fail_unfinished(self, reason: str, finished_at: datetime) -> int:
-        return await self._db.write(_fail_unfinished, reason, finished_at)
+    async def fail_unfinished(
+        self, reason: str, finished_at: datetime, *, server: str | None
+    ) -> int:
+        return await self._db.write(_fail_unfinished, reason, finished_at, server)
 
     async def delete_finished_before(self, cutoff: datetime) -> int:
         return await self._db.write(_delete_finished_before, cutoff)

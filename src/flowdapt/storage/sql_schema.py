@@ -75,6 +75,8 @@ runs = sa.Table(
     sa.Column("name", name_type(), nullable=False, unique=True),
     sa.Column("workflow", name_type(), nullable=False),
     sa.Column("source", sa.String(255), nullable=True),
+    # The server that executes the run (its configured name); NULL in rows older than 0003.
+    sa.Column("server", name_type(), nullable=True),
     sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("started_at", UTCDateTime(), nullable=False, index=True),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
