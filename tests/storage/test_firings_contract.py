@@ -140,6 +140,22 @@ async def test_delete_before_removes_only_older_firings(storage: Storage) -> Non
     assert await storage.firings.claim(firing("a", "k0"))  # a removed key can fire again
 
 
+async def test_pending_firings_older_than_the_cutoff_become_failed(storage: Storage) -> None:
+    await storage.firings.claim(firing("a", "old", fired=0))  # pending, interrupted
+    await storage.firings.claim(firing("a", "new", fired=5))  # pending, still in progress
+    done = firing("a", "done", fired=0)
+    await storage.firings.claim(done)
+    done.state = FiringState.STARTED
+    await storage.firings.update(done)
+
+    assert await storage.firings.fail_pending_before(at(2), "interrupted") == 1
+    by_key = {item.key: item for item in await storage.firings.list("a")}
+    assert by_key["old"].state is FiringState.FAILED and by_key["old"].error == "interrupted"
+    assert by_key["new"].state is FiringState.PENDING
+    assert by_key["done"].state is FiringState.STARTED and by_key["done"].error is None
+    assert await storage.firings.fail_pending_before(at(2), "interrupted") == 0
+
+
 async def test_fired_at_round_trips_as_aware_utc_to_the_microsecond(storage: Storage) -> None:
     plus_five = timezone(timedelta(hours=5))
     claimed = Firing(rule="r", key=SCHEDULE_KEY, fired_at=at(0.000001).astimezone(plus_five))

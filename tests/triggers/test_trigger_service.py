@@ -313,3 +313,24 @@ async def test_a_burst_of_rule_changes_is_loaded_with_few_reloads(system: System
     await system.wait_for(lambda: _has_rule(triggers, "r39"), "the last rule")
     assert len(triggers.rules.conditions) == 40
     assert len(reloads) < 20  # not one (or two) per change
+
+
+async def test_a_firing_interrupted_before_its_action_is_settled_as_failed(system: System):
+    from flowdapt.domain.firings import Firing
+    from flowdapt.domain.timestamps import utcnow
+
+    triggers = system.services.triggers
+    assert triggers is not None
+    await system.create("/triggers/", trigger("cut", {"eq": [1, 1]}, "w"))
+    left = Firing(rule="cut", key="event:x", fired_at=utcnow() - timedelta(minutes=10))
+    await system.services.storage.firings.claim(left)  # a server died right after this
+    fresh = Firing(rule="cut", key="event:y")  # in progress elsewhere: left alone
+    await system.services.storage.firings.claim(fresh)
+
+    assert await triggers.settle_interrupted() == 1
+    (listed,) = (await system.client.get("/triggers/")).json()
+    assert listed["status"]["last_state"] == "pending"  # the newest is still in progress
+    states = {f["key"]: f for f in (await system.client.get("/triggers/cut/firings")).json()}
+    assert states["event:x"]["state"] == "failed"
+    assert states["event:x"]["error"].startswith("interrupted")
+    assert states["event:y"]["state"] == "pending"

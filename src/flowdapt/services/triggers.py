@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 TRIGGER_GROUP = "triggers"
 SCHEDULE_FIRED = "com.event.trigger_rule.schedule_fired"
+# An action only starts a run: a firing pending this long was interrupted (its server stopped).
+PENDING_PATIENCE = timedelta(minutes=5)
+INTERRUPTED_FIRING = "interrupted: the server stopped between claiming the firing and its action"
 RULE_CHANGES = frozenset(
     resource_event_type("trigger_rule", change) for change in ("created", "updated", "deleted")
 )
@@ -258,12 +261,28 @@ class TriggerService:
         while True:
             await asyncio.sleep(self._refresh_interval)
             await self.reload()  # for changes whose event this server missed
+            await self.settle_interrupted()
             if self._clock() - pruned_at >= timedelta(hours=1):
                 pruned_at = self._clock()
                 try:
                     await self._storage.firings.delete_before(pruned_at - self._firing_retention)
                 except Exception:
                     logger.warning("could not prune old firings", exc_info=True)
+
+    async def settle_interrupted(self) -> int:
+        """Firings left pending for `PENDING_PATIENCE` by a server that stopped between the
+        claim and the action become failed, so that no rule shows "pending" for ever (the
+        action is not retried: the firing is taken)."""
+        try:
+            settled = await self._storage.firings.fail_pending_before(
+                self._clock() - PENDING_PATIENCE, INTERRUPTED_FIRING
+            )
+        except Exception:
+            logger.warning("could not settle interrupted firings", exc_info=True)
+            return 0
+        if settled:
+            logger.warning("%d firing(s) interrupted before their action ran", settled)
+        return settled
 
     async def _schedule(self) -> None:
         while True:

@@ -127,6 +127,11 @@ class FiringRepository(Protocol):
         """Retention: remove firings older than `cutoff`; return how many."""
         ...
 
+    async def fail_pending_before(self, cutoff: datetime, reason: str) -> int:
+        """Mark firings still pending that were claimed before `cutoff` failed with `reason`
+        (their server stopped between the claim and the action); return how many."""
+        ...
+
 
 class Storage(Protocol):
     """A database: the repositories plus lifecycle and health."""

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from flowdapt.domain.errors import AlreadyExistsError, NotFoundError
-from flowdapt.domain.firings import Firing
+from flowdapt.domain.firings import Firing, FiringState
 from flowdapt.domain.runs import RunState, WorkflowRun
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.storage.base import R
@@ -366,3 +366,17 @@ class DocumentFiringRepository:
             return len(uids)
 
         return await self._atomic(delete)
+
+    async def fail_pending_before(self, cutoff: datetime, reason: str) -> int:
+        def fail() -> int:
+            before = utc_key(cutoff)
+            stale = [
+                _load_firing(record)
+                for record in self._table.records()
+                if record["fired"] < before and record["firing"]["state"] == FiringState.PENDING
+            ]
+            failed = {"state": FiringState.FAILED, "error": reason}
+            self._table.replace([_firing_record(f.model_copy(update=failed)) for f in stale])
+            return len(stale)
+
+        return await self._atomic(fail)

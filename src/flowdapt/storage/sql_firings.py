@@ -26,7 +26,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 from flowdapt.domain.errors import AlreadyExistsError, NotFoundError
-from flowdapt.domain.firings import Firing
+from flowdapt.domain.firings import Firing, FiringState
 from flowdapt.storage.sql_database import SQLDatabase
 from flowdapt.storage.sql_schema import firings as firings_table
 
@@ -105,6 +105,17 @@ def _delete_before(connection: Connection, cutoff: datetime) -> int:
     return int(connection.execute(query).rowcount)
 
 
+def _fail_pending_before(connection: Connection, cutoff: datetime, reason: str) -> int:
+    query = (
+        sa.update(firings_table)
+        .where(
+            firings_table.c.state == FiringState.PENDING.value, firings_table.c.fired_at < cutoff
+        )
+        .values(state=FiringState.FAILED.value, error=reason)
+    )
+    return int(connection.execute(query).rowcount)
+
+
 class SQLFiringRepository:
     """`FiringRepository` on the firings table, unique by (rule, key), indexed by
     (rule, fired_at) and fired_at."""
@@ -126,3 +137,6 @@ class SQLFiringRepository:
 
     async def delete_before(self, cutoff: datetime) -> int:
         return await self._db.write(_delete_before, cutoff)
+
+    async def fail_pending_before(self, cutoff: datetime, reason: str) -> int:
+        return await self._db.write(_fail_pending_before, cutoff, reason)
