@@ -29,6 +29,7 @@ from pydantic_settings import (
 
 from flowdapt.domain.errors import FlowdaptError
 from flowdapt.engine.config_selection import merge_data
+from flowdapt.objects.config import StorageSettings, StrategyName
 
 DEFAULT_APP_DIR = Path("~/.flowdapt").expanduser()
 CONFIG_FILE_NAME = "flowdapt.yaml"
@@ -120,12 +121,6 @@ class RpcSettings(_Section):
     event_bus: EventBusSettings = EventBusSettings()
 
 
-class StorageSettings(_Section):
-    protocol: str = "file"
-    base_path: str = ""
-    parameters: dict[str, Any] = {}
-
-
 class ExecutorSettings(Targeted):
     target: str = DEFAULT_EXECUTOR_TARGET
 
@@ -140,7 +135,7 @@ class ComputeSettings(_Section):
     enabled: bool = True
     executor: ExecutorSettings = Field(default_factory=_local_threads)
     default_namespace: str = "default"
-    default_os_strategy: Literal["fallback", "artifact", "cluster_memory"] = "fallback"
+    default_os_strategy: StrategyName = "fallback"
     run_retention_duration: timedelta | None = None  # None keeps runs forever
 
 

@@ -1,0 +1,357 @@
+"""Artifacts: a named directory of files plus JSON metadata on any fsspec filesystem.
+
+Layout (the original's, exactly)::
+
+    {base_path}/artifacts/{namespace}/{name}/{file name}
+    {base_path}/artifacts/{namespace}/{name}/.artifact.json      <- metadata
+
+    artifact = Artifact.new_artifact("model", "weather", protocol="memory", base_path="test")
+    artifact["value_type"] = "json"          # set_meta; artifact["missing"] is None
+    artifact.new_file("file.json", "{}")
+    [f.name for f in artifact]               # ["file.json"]
+    artifact.delete()
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import fsspec
+from fsspec.spec import AbstractFileSystem
+
+from flowdapt.objects.artifact_file import ArtifactFile
+from flowdapt.objects.errors import (
+    ArtifactExistsError,
+    ArtifactMetadataError,
+    ArtifactNotFoundError,
+    InvalidArtifactNameError,
+)
+
+META_FILE = ".artifact.json"
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def validate_name(name: str) -> None:
+    """An artifact name is one path segment of letters, digits, ``_`` and ``-``."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidArtifactNameError(
+            f"invalid artifact name {name!r}: use only letters, digits, '_' and '-'"
+        )
+
+
+def validate_namespace(namespace: str) -> None:
+    """A namespace must be one path segment, so nothing is written outside the base path."""
+    if namespace in (".", "..") or any(char in namespace for char in "/\\\0"):
+        raise InvalidArtifactNameError(
+            f"invalid artifact namespace {namespace!r}: it must be a single path segment"
+        )
+
+
+def artifact_path(base_path: str, namespace: str, name: str = "") -> str:
+    """``{base_path}/artifacts/{namespace}[/{name}]`` as plain string formatting."""
+    root = f"{base_path.rstrip('/')}/artifacts/{namespace}"
+    return f"{root}/{name}" if name else root
+
+
+def _filesystem(protocol: str, params: dict[str, Any]) -> AbstractFileSystem:
+    return fsspec.filesystem(protocol or "file", **params)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):  # naive datetimes are taken as UTC, as orjson did
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+class Artifact:
+    """An existing artifact directory (FileNotFoundError if there is none).
+
+    Opening one writes ``{}`` as its metadata when `.artifact.json` is missing (as the original).
+    The constructor and class methods take storage explicitly (an empty `base_path` is the
+    filesystem's root, as in the original); the module functions of
+    :mod:`flowdapt.objects.artifacts` fill it in from the settings.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        namespace: str = "",
+        protocol: str = "file",
+        base_path: str = "",
+        params: dict[str, Any] | None = None,
+        *,
+        _fs: AbstractFileSystem | None = None,
+    ) -> None:
+        validate_name(name)
+        namespace = namespace or "default"
+        validate_namespace(namespace)
+        params = params or {}
+        if _fs is not None and protocol and params:
+            raise ValueError("pass either a filesystem or a protocol with parameters, not both")
+        self._name = name
+        self._namespace = namespace
+        self._fs = _fs if _fs is not None else _filesystem(protocol, params)
+        self._path = artifact_path(base_path, namespace, name)
+        if not self._fs.isdir(self._path):
+            raise ArtifactNotFoundError(
+                f"No Artifact existing in namespace `{namespace}` with the path `{self._path}`"
+            )
+        self._metadata: dict[str, Any] = self._read_meta()
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def new_artifact(
+        cls,
+        name: str,
+        namespace: str = "default",
+        protocol: str = "file",
+        base_path: str = "",
+        **params: Any,
+    ) -> Artifact:
+        """Create the artifact (FileExistsError if it exists); the name is checked first."""
+        assert name, "an artifact needs a name"
+        validate_name(name)
+        namespace = namespace or "default"
+        validate_namespace(namespace)
+        fs = _filesystem(protocol, params)
+        path = artifact_path(base_path, namespace, name)
+        if fs.exists(path):
+            raise ArtifactExistsError(
+                f"Artifact `{name}` already exists in namespace `{namespace}`"
+            )
+        if "s3" in str(fs.protocol):
+            fs.touch(f"{path}/{META_FILE}")  # object stores have no directories
+        else:
+            fs.makedirs(path, exist_ok=True)
+        return cls(name, namespace, protocol, base_path, _fs=fs)
+
+    @classmethod
+    def get_artifact(
+        cls,
+        name: str,
+        namespace: str = "",
+        protocol: str = "file",
+        base_path: str = "",
+        **params: Any,
+    ) -> Artifact:
+        """The existing artifact; FileNotFoundError when there is none."""
+        return cls(name, namespace, protocol, base_path, params)
+
+    @classmethod
+    def list_artifacts(
+        cls, namespace: str, protocol: str = "file", base_path: str = "", **params: Any
+    ) -> list[Artifact]:
+        """The namespace's artifacts sorted by name; entries that are no valid name are skipped."""
+        namespace = namespace or "default"
+        validate_namespace(namespace)
+        fs = _filesystem(protocol, params)
+        root = artifact_path(base_path, namespace)
+        if not fs.isdir(root):
+            return []
+        names = sorted(str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, False))
+        return [
+            cls(name, namespace, protocol, base_path, _fs=fs)
+            for name in names
+            if _NAME.match(name) and fs.isdir(f"{root}/{name}")
+        ]
+
+    @classmethod
+    def does_exist(
+        cls,
+        name: str,
+        namespace: str = "",
+        protocol: str = "file",
+        base_path: str = "",
+        **params: Any,
+    ) -> bool:
+        """Whether the artifact's directory exists."""
+        validate_name(name)
+        namespace = namespace or "default"
+        validate_namespace(namespace)
+        fs = _filesystem(protocol, params)
+        return bool(fs.isdir(artifact_path(base_path, namespace, name)))
+
+    # -- identity ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def namespace(self) -> str:
+        return self._namespace
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        return self._fs
+
+    @property
+    def uri(self) -> str:
+        """``{protocol}://{path}`` with the filesystem's first protocol name (``file:///…``)."""
+        protocol = self._fs.protocol
+        first = protocol if isinstance(protocol, str) else protocol[0]
+        return f"{first}://{self._path}"
+
+    @property
+    def exists(self) -> bool:
+        return bool(self._fs.isdir(self._path))
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the artifact is gone or holds no file besides its metadata."""
+        return not self.exists or not self.list_files()
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The cached metadata (not re-read; use :meth:`get_meta` for a fresh value)."""
+        return self._metadata
+
+    def __repr__(self) -> str:
+        return f"Artifact<{self.uri}>"
+
+    def __str__(self) -> str:
+        return self._name
+
+    def __bool__(self) -> bool:
+        return not self.is_empty
+
+    def __contains__(self, filename: object) -> bool:
+        return isinstance(filename, str) and self.has_file(filename)
+
+    def __iter__(self) -> Iterator[ArtifactFile]:
+        return iter(self.list_files())
+
+    # -- metadata ----------------------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        return self.get_meta(key)  # a missing key is None, not KeyError (the hooks rely on it)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set_meta(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.del_meta(key)
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """The value of `key` as stored now (re-read on every call), or `default`."""
+        self._check_exists()
+        self._metadata = self._read_meta()
+        return self._metadata.get(key, default)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store `key`: re-read, merge, write, so keys other writers stored are kept."""
+        self._check_exists()
+        merged = {**self._read_meta(), key: value}
+        self._write_meta(merged)  # raises TypeError before anything changes if not JSON
+        self._metadata = merged
+
+    def del_meta(self, key: str) -> None:
+        """Remove `key` (KeyError if absent)."""
+        self._check_exists()
+        current = self._read_meta()
+        if key not in current:
+            raise KeyError(key)
+        del current[key]
+        self._write_meta(current)
+        self._metadata = current
+
+    def _read_meta(self) -> dict[str, Any]:
+        path = f"{self._path}/{META_FILE}"
+        if not self._fs.exists(path):
+            self._write_meta({})
+            return {}
+        with self._fs.open(path, "rb") as handle:
+            raw = handle.read()
+        try:
+            data = json.loads(raw) if raw.strip() else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ArtifactMetadataError(
+                f"the metadata of artifact `{self._name}` in namespace `{self._namespace}` "
+                f"({path}) is not valid JSON: {exc}"
+            ) from None
+        if not isinstance(data, dict):
+            raise ArtifactMetadataError(
+                f"the metadata of artifact `{self._name}` in namespace `{self._namespace}` "
+                f"({path}) is not a JSON object"
+            )
+        return data
+
+    def _write_meta(self, data: dict[str, Any]) -> None:
+        text = json.dumps(data, separators=(",", ":"), default=_json_default)
+        with self._fs.open(f"{self._path}/{META_FILE}", "w") as handle:
+            handle.write(text)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def _check_exists(self) -> None:
+        if not self.exists:
+            raise ArtifactNotFoundError(f"No Artifact existing with the path `{self._path}`")
+
+    def list_files(self, include_meta: bool = False) -> list[ArtifactFile]:
+        """The artifact's files sorted by name, the metadata file only with `include_meta`."""
+        self._check_exists()
+        names = sorted(
+            str(entry).rstrip("/").rsplit("/", 1)[-1]
+            for entry in self._fs.ls(self._path, detail=False)
+        )
+        return [
+            ArtifactFile(name, self)
+            for name in names
+            if (include_meta or name != META_FILE) and self._fs.isfile(f"{self._path}/{name}")
+        ]
+
+    def get_file(self, filename: str, create: bool = False) -> ArtifactFile:
+        """The file (FileNotFoundError if missing, unless `create` makes it empty)."""
+        self._check_exists()
+        if create and not self.has_file(filename):
+            return ArtifactFile.new(self, filename)
+        return ArtifactFile(filename, self)
+
+    def new_file(
+        self, filename: str, content: Any = None, *, exist_ok: bool = True
+    ) -> ArtifactFile:
+        """Create `filename` with `content`; an existing file is returned as it is with
+        `exist_ok` (its content untouched), else FileExistsError."""
+        self._check_exists()
+        if self.has_file(filename):
+            if not exist_ok:
+                raise ArtifactExistsError(f"File `{filename}` already exists in artifact `{self}`")
+            return ArtifactFile(filename, self)
+        return ArtifactFile.new(self, filename, content)
+
+    def delete_file(self, filename: str) -> None:
+        """Remove `filename` (FileNotFoundError if missing)."""
+        self.get_file(filename).remove()
+
+    def has_file(self, filename: str) -> bool:
+        return bool(self._fs.exists(f"{self._path}/{filename}"))
+
+    def delete(self) -> None:
+        """Remove the artifact with everything in it."""
+        self._check_exists()
+        self._fs.rm(self._path, recursive=True)
+
+    def clear(self) -> None:
+        """Remove every file and reset the metadata to ``{}`` (on storage too)."""
+        for file in self.list_files():
+            file.remove()
+        self._write_meta({})
+        self._metadata = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[Artifact]:
+        """Defer file writes until the block exits; discard them if it raises (fsspec's
+        transaction: reads inside the block still see the old contents)."""
+        with self._fs.transaction:
+            yield self

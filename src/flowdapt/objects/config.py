@@ -1,0 +1,126 @@
+"""Where the object layer's settings come from: read from the environment at the time of use.
+
+The keys are the server configuration's (``storage.protocol``, ``storage.base_path``,
+``storage.parameters``, ``services.compute.default_os_strategy``), spelled as its environment
+variables ``FLOWDAPT__STORAGE__PROTOCOL`` … ``FLOWDAPT__STORAGE__PARAMETERS__ANON=true``. Every
+call reads the environment afresh, so a plugin test that sets the variables around
+``execute_workflow`` and removes them afterwards gets exactly what it set (the original cached
+the first reading for the life of the process).
+
+    os.environ["FLOWDAPT__STORAGE__PROTOCOL"] = "memory"
+    storage_settings().protocol        # "memory"
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+
+from flowdapt.domain.errors import FlowdaptError
+from flowdapt.engine.context import get_run_context
+
+StrategyName = Literal["fallback", "artifact", "cluster_memory"]
+DEFAULT_NAMESPACE = "default"
+# Where the server keeps its files unless told otherwise; artifacts go there rather than to
+# "/artifacts" when protocol file has no base path (the original wrote to the filesystem root).
+DEFAULT_APP_DIR = Path("~/.flowdapt")
+
+
+class StorageSettingsError(FlowdaptError, ValueError):
+    """The FLOWDAPT__STORAGE__… environment cannot be used; the message names the variable."""
+
+
+class StorageSettings(BaseModel):
+    """The ``storage`` section: the fsspec filesystem holding artifacts.
+
+    ``StorageSettings(protocol="memory", base_path="test").parameters == {}``
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: str = "file"
+    base_path: str = ""
+    parameters: dict[str, Any] = {}
+
+    @field_validator("parameters", mode="after")
+    @classmethod
+    def _typed_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # From the environment every value is text: "true" → True, "4" → 4, as in YAML.
+        return {key: _typed(item) for key, item in value.items()}
+
+    def root(self) -> str:
+        """The base path artifacts live under; the app dir for ``file`` without a base path."""
+        if self.base_path or self.protocol not in ("file", "local"):
+            return self.base_path
+        app_dir = os.environ.get("FLOWDAPT__APP_DIR") or str(DEFAULT_APP_DIR)
+        return str(Path(app_dir).expanduser())
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        if parsed is None or isinstance(parsed, bool | int | float):
+            return parsed
+    return value
+
+
+class _ComputeEnvironment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    default_os_strategy: StrategyName = "fallback"
+
+
+class _ServicesEnvironment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    compute: _ComputeEnvironment = _ComputeEnvironment()
+
+
+class _Environment(BaseSettings):
+    # The server's prefix and nesting (flowdapt.settings.Settings), limited to what stages need.
+    model_config = SettingsConfigDict(
+        env_prefix="FLOWDAPT__", env_nested_delimiter="__", extra="ignore"
+    )
+
+    storage: StorageSettings = StorageSettings()
+    services: _ServicesEnvironment = _ServicesEnvironment()
+
+
+def _read_environment() -> _Environment:
+    try:
+        return _Environment(**EnvSettingsSource(_Environment)())
+    except ValidationError as exc:
+        problems = "; ".join(
+            "FLOWDAPT__" + "__".join(str(part) for part in item["loc"]).upper() + f": {item['msg']}"
+            for item in exc.errors()
+        )
+        raise StorageSettingsError(f"invalid environment: {problems}") from None
+
+
+def storage_settings() -> StorageSettings:
+    """The storage settings as the environment says now (defaults where it says nothing)."""
+    return _read_environment().storage
+
+
+def default_strategy() -> StrategyName:
+    """``services.compute.default_os_strategy`` as the environment says now (``fallback``)."""
+    return _read_environment().services.compute.default_os_strategy
+
+
+def current_namespace(namespace: str = "") -> str:
+    """`namespace` if given, else the running stage's namespace, else ``"default"``.
+
+    The run context is consulted only when needed, so these functions also work outside a stage.
+    """
+    if namespace:
+        return namespace
+    try:
+        return get_run_context().namespace or DEFAULT_NAMESPACE
+    except RuntimeError:
+        return DEFAULT_NAMESPACE
