@@ -62,6 +62,7 @@ ORIGINAL_PATHS = [
     ("flowdapt.compute.resources.workflow.execute", "execute_workflow"),
     ("flowdapt.compute.executor.local", "LocalExecutor"),
     ("flowdapt.compute.executor.local", "LocalClusterMemory"),
+    ("flowdapt.compute.executor.dask", "DaskExecutor"),
     ("flowdapt.compute.artifacts", "Artifact"),
     ("flowdapt.compute.artifacts", "ArtifactFile"),
     ("flowdapt.compute.artifacts", "get_artifact"),

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 # The original's class paths keep working in carried-over config files.
 EXECUTOR_ALIASES = {
     "flowdapt.compute.executor.local.LocalExecutor": "flowdapt.executors.local.LocalExecutor",
+    "flowdapt.compute.executor.dask.DaskExecutor": "flowdapt.executors.dask.DaskExecutor",
 }
 
 

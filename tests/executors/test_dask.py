@@ -1,0 +1,342 @@
+"""The DaskExecutor on a real LocalCluster (2 worker processes, 1 thread each) and on a scheduler
+and worker started as separate processes with the ``dask`` CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from flowdapt.bootstrap import build_executor
+from flowdapt.compute.executor.dask import DaskExecutor as DaskExecutorAtOriginalPath
+from flowdapt.compute.resources.workflow.execute import execute_workflow
+from flowdapt.domain.errors import ExecutorError, RunCancelledError
+from flowdapt.domain.resources import WorkflowResource
+from flowdapt.domain.runs import RunState, StageState, WorkflowRun
+from flowdapt.engine.graph import WorkflowGraph
+from flowdapt.engine.runner import WorkflowRunner
+from flowdapt.executors.dask import DaskExecutor
+from flowdapt.settings import ExecutorSettings
+from tests.conftest import workflow
+
+S = "tests.resources.stages"
+ROOT = Path(__file__).resolve().parents[2]
+DASK_CLI = str(Path(sys.executable).with_name("dask"))
+
+
+@pytest.fixture(scope="session")
+async def dask_executor() -> AsyncIterator[DaskExecutor]:
+    executor = DaskExecutor(cpus=2, threads_per_worker=1, resources={"label": 2})
+    await executor.start()
+    try:
+        yield executor
+    finally:
+        await executor.close()
+
+
+def test_the_server_config_builds_it_from_the_originals_path():
+    assert DaskExecutorAtOriginalPath is DaskExecutor
+    settings = ExecutorSettings.model_validate(
+        {
+            "target": "flowdapt.compute.executor.dask.DaskExecutor",
+            "cpus": "3",  # as an environment variable gives it
+            "gpus": "auto",
+            "memory": "2GB",
+            "resources": {"my_label": 1},
+        }
+    )
+    executor = build_executor(settings)
+    assert isinstance(executor, DaskExecutor)
+    assert (executor.cpus, executor.gpus, executor.memory_limit) == (3, 0.0, "2GB")
+    assert executor.resources == {"my_label": 1} and executor.kind == "dask"
+
+
+async def test_a_chain_runs_on_the_workers(dask_executor):
+    definition = workflow(
+        {"name": "make", "target": f"{S}.make_list"},
+        {"name": "sum", "target": f"{S}.total", "depends_on": ["make"]},
+        {"name": "inc", "target": f"{S}.add_one", "depends_on": ["sum"]},
+    )
+    result = await execute_workflow(
+        definition, {"n": 5}, executor=dask_executor, return_result=True
+    )
+    assert result == 11
+
+
+async def test_a_fan_out_of_1000_items_keeps_order(dask_executor):
+    definition = workflow(
+        {"name": "make", "target": f"{S}.make_list"},
+        {"name": "sq", "target": f"{S}.square", "type": "parameterized", "depends_on": ["make"]},
+    )
+    run = await execute_workflow(definition, {"n": 1000}, executor=dask_executor)
+    assert run.state is RunState.FINISHED
+    assert run.result == [i * i for i in range(1000)]
+    assert run.stage("sq").items_done == 1000
+    assert dask_executor.batch_size(1000, _placement()) == 125  # 2 threads, 4 tasks each
+
+
+async def test_stages_with_the_same_dependencies_run_in_parallel(dask_executor):
+    definition = workflow(
+        {"name": "make", "target": f"{S}.make_list"},
+        {"name": "a", "target": f"{S}.record_time", "depends_on": ["make"]},
+        {"name": "b", "target": f"{S}.record_time", "depends_on": ["make"]},
+    )
+    result = await execute_workflow(definition, executor=dask_executor, return_result=True)
+    (a_start, a_end), (b_start, b_end) = result["a"], result["b"]
+    assert a_start < b_end and b_start < a_end  # the two 0.2 s calls overlapped
+
+
+async def test_the_run_context_reaches_the_dask_worker(dask_executor):
+    definition = workflow({"name": "ctx", "target": f"{S}.context_snapshot"}, name="ctx_flow")
+    snapshot = await execute_workflow(
+        definition,
+        {"city": "Oslo"},
+        executor=dask_executor,
+        namespace="nowcast",
+        config={"model": "small"},
+        return_result=True,
+    )
+    assert snapshot["executor"] == "dask"
+    assert snapshot["namespace"] == "nowcast"
+    assert snapshot["input"] == {"city": "Oslo"}
+    assert snapshot["config"]["model"] == "small"
+    assert (snapshot["workflow"], snapshot["stage"]) == ("ctx_flow", "ctx")
+    assert snapshot["pid"] != os.getpid()  # it really ran in a worker process
+
+
+async def test_a_raising_stage_fails_the_run_with_its_own_error(dask_executor):
+    definition = workflow({"name": "bad", "target": f"{S}.fail"})
+    run = await execute_workflow(definition, executor=dask_executor)
+    assert run.state is RunState.FAILED
+    assert run.result == ("ValueError", "boom from stage")
+    assert "fail" in run.error.traceback
+    with pytest.raises(ValueError, match="boom from stage"):
+        await execute_workflow(definition, executor=dask_executor, return_result=True)
+
+
+async def test_a_failing_item_fails_the_fan_out_with_its_error(dask_executor):
+    definition = workflow(
+        {"name": "map", "target": f"{S}.fail_on_three", "type": "parameterized", "map_on": "x"}
+    )
+    run = await execute_workflow(definition, {"x": [1, 2, 3, 4]}, executor=dask_executor)
+    assert run.result == ("ValueError", "cannot handle 3")
+    assert run.error.item == 2
+
+
+async def test_stages_sharing_a_name_run_their_own_functions(dask_executor):
+    squares = workflow(
+        {"name": "step", "target": f"{S}.square", "type": "parameterized", "map_on": "x"},
+        name="squares",
+    )
+    increments = workflow(
+        {"name": "step", "target": f"{S}.add_one", "type": "parameterized", "map_on": "x"},
+        name="increments",
+    )
+    first, second = await asyncio.gather(
+        execute_workflow(squares, {"x": [2, 3]}, executor=dask_executor, return_result=True),
+        execute_workflow(increments, {"x": [2, 3]}, executor=dask_executor, return_result=True),
+    )
+    assert (first, second) == ([4, 9], [3, 4])
+
+
+async def test_closures_and_unsendable_results(dask_executor):
+    offset = 10
+    closure = workflow(
+        {"name": "add", "target": lambda x: x + offset, "type": "parameterized", "map_on": "x"}
+    )
+    assert await execute_workflow(
+        closure, {"x": [1, 2]}, executor=dask_executor, return_result=True
+    ) == [11, 12]
+    lock = workflow({"name": "lock", "target": f"{S}.return_lock"})
+    run = await execute_workflow(lock, executor=dask_executor)
+    assert run.result[0] == "TypeError"
+    assert "cannot be sent back" in run.result[1]
+
+
+async def test_a_function_the_workers_cannot_import_fails_clearly(dask_executor):
+    module = types.ModuleType("only_in_this_process")
+    exec("def hello():\n    return 'hi'\n", module.__dict__)
+    sys.modules[module.__name__] = module  # importable here, so pickled by reference
+    try:
+        definition = workflow({"name": "hello", "target": module.hello})
+        run = await execute_workflow(definition, executor=dask_executor)
+    finally:
+        del sys.modules[module.__name__]
+    assert run.error.type == "ExecutorError"
+    assert "the Dask worker could not run its task: ModuleNotFoundError" in run.error.message
+
+
+async def test_resources_map_to_what_the_workers_declare(dask_executor):
+    known = workflow(
+        {"name": "a", "target": f"{S}.pid", "resources": {"cpus": 1, "label": 1, "unknown": 5}}
+    )
+    assert await execute_workflow(known, executor=dask_executor, return_result=True) != os.getpid()
+    too_much = workflow({"name": "big", "target": f"{S}.pid", "resources": {"cpus": 4}})
+    run = await asyncio.wait_for(execute_workflow(too_much, executor=dask_executor), timeout=5)
+    assert run.result == (
+        "ExecutorError",
+        "stage 'big' asks for CPU=4, but no Dask worker has that much (largest: 1)",
+    )
+
+
+async def test_a_stage_timeout_fails_the_run_without_waiting(dask_executor):
+    definition = workflow({"name": "hang", "target": f"{S}.sleep_for", "options": {"timeout": 0.2}})
+    started = time.monotonic()
+    run = await execute_workflow(definition, {"seconds": 1.0}, executor=dask_executor)
+    assert time.monotonic() - started < 0.9
+    assert run.state is RunState.FAILED
+    assert run.error.type == "StageTimeoutError"
+
+
+@pytest.mark.slow
+async def test_cancelling_a_long_run(dask_executor):
+    definition = workflow(
+        {"name": "slow", "target": f"{S}.sleep_for", "type": "parameterized", "map_on": "s"},
+        {"name": "after", "target": f"{S}.total", "depends_on": ["slow"]},
+    )
+    resource = WorkflowResource.model_validate(definition)
+    runner = WorkflowRunner(
+        WorkflowGraph.build(resource),
+        dask_executor,
+        WorkflowRun(workflow=resource.name),
+        input={"s": [1.0] * 6},
+    )
+    task = asyncio.ensure_future(runner.run())
+    await _until(lambda: runner.run_record.stages and runner.run_record.stage("slow").attempts)
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    runner.cancel()
+    run = await asyncio.wait_for(task, timeout=5)
+    assert time.monotonic() - started < 0.5
+    assert run.state is RunState.CANCELLED
+    assert run.stage("after").state is StageState.SKIPPED
+    assert isinstance(runner.exception, RunCancelledError)
+    await asyncio.sleep(1.0)  # the running calls end on their own (Dask cannot stop them)
+
+
+async def test_an_unreachable_scheduler_is_an_executor_error_not_a_hang():
+    executor = DaskExecutor(cluster_address=f"tcp://127.0.0.1:{_free_port()}", connect_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(ExecutorError, match="cannot reach the Dask scheduler"):
+        await executor.start()
+    assert time.monotonic() - started < 3
+    assert not executor.running
+
+
+async def test_closing_the_executor_fails_running_stages_instead_of_hanging():
+    executor = DaskExecutor(cpus=1, processes=False)  # thread workers: in-process comms
+    await executor.start()
+    definition = workflow({"name": "s", "target": f"{S}.sleep_for"})
+    running = asyncio.ensure_future(
+        execute_workflow(definition, {"seconds": 0.5}, executor=executor)
+    )
+    await asyncio.sleep(0.2)
+    await executor.close()
+    assert not executor.running
+    run = await asyncio.wait_for(running, timeout=5)
+    assert run.state is RunState.FAILED
+    assert run.error.type == "ExecutorError"
+    assert "the executor was closed" in run.error.message
+
+
+def test_submit_before_start_is_an_executor_error():
+    with pytest.raises(ExecutorError, match="not started"):
+        DaskExecutor().submit(None, _placement())  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def external_scheduler() -> Iterator[str]:
+    """A scheduler and one worker, each its own process, as on a real cluster."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the workers import tests.resources.stages
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    scheduler = subprocess.Popen(
+        [DASK_CLI, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+         "--dashboard-address", "127.0.0.1:0"],
+        **quiet,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [DASK_CLI, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+         "--host", "127.0.0.1"],
+        **quiet,
+    )  # fmt: skip
+    try:
+        yield address
+    finally:
+        for process in (worker, scheduler):  # the worker first, so it does not reconnect
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.mark.slow
+async def test_a_workflow_runs_on_an_existing_cluster(external_scheduler):
+    executor = DaskExecutor(cluster_address=external_scheduler, connect_timeout=20)
+    await executor.start()
+    try:
+        await _until(lambda: executor.client.scheduler_info().get("n_workers", 0) > 0, 20)
+        definition = workflow(
+            {"name": "make", "target": f"{S}.make_list"},
+            {
+                "name": "sq",
+                "target": f"{S}.square",
+                "type": "parameterized",
+                "depends_on": ["make"],
+            },
+            {"name": "ctx", "target": f"{S}.context_snapshot", "depends_on": ["sq"]},
+        )
+        snapshot = await execute_workflow(
+            definition, {"n": 4}, executor=executor, return_result=True
+        )
+        assert snapshot["executor"] == "dask" and snapshot["stage"] == "ctx"
+    finally:
+        await executor.close()
+    # Closing only disconnects: the cluster it did not start keeps running.
+    again = DaskExecutor(cluster_address=external_scheduler, connect_timeout=5)
+    async with again:
+        assert again.running
+
+
+def _placement():
+    from flowdapt.domain.workflow_rules import StageOptions, StageResources
+    from flowdapt.engine.executor import Placement
+
+    return Placement(StageResources(), StageOptions())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.slow
+async def test_a_worker_that_dies_fails_the_stage_instead_of_hanging(dask_executor):
+    definition = workflow({"name": "crash", "target": f"{S}.crash_process"})
+    run = await asyncio.wait_for(execute_workflow(definition, executor=dask_executor), timeout=40)
+    assert run.state is RunState.FAILED
+    assert run.error.type == "ExecutorError"
+    assert "its Dask worker died" in run.error.message
+    # The cluster replaced the dead workers and still runs work.
+    again = workflow({"name": "pid", "target": f"{S}.pid"})
+    assert await execute_workflow(again, executor=dask_executor, return_result=True) != os.getpid()
