@@ -65,6 +65,7 @@ def rules_loaded(server: Server, condition: int, schedule: int) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(180)  # waits for the next wall-clock minute: up to 60 s on top of the rest
 def test_two_servers_on_one_broker_fire_each_rule_once(
     servers, fresh_postgres_url, exchange, tmp_path
 ):
