@@ -29,9 +29,9 @@ from pydantic_settings import (
 
 from flowdapt.domain.errors import FlowdaptError
 from flowdapt.engine.config_selection import merge_data
-from flowdapt.objects.config import StorageSettings, StrategyName
+from flowdapt.objects.config import DEFAULT_APP_DIR as DEFAULT_APP_DIR  # the CLI's default
+from flowdapt.objects.config import StorageSettings, StrategyName, typed_text
 
-DEFAULT_APP_DIR = Path("~/.flowdapt").expanduser()
 CONFIG_FILE_NAME = "flowdapt.yaml"
 DEFAULT_STORAGE_TARGET = "flowdapt.storage.sql.SQLStorage"
 DEFAULT_EXECUTOR_TARGET = "flowdapt.executors.local.LocalExecutor"
@@ -63,18 +63,7 @@ class Targeted(BaseModel):
     @property
     def options(self) -> dict[str, Any]:
         """The class's options; text from environment variables (``"true"``, ``"4"``) typed."""
-        return {key: _typed(value) for key, value in (self.model_extra or {}).items()}
-
-
-def _typed(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            return value
-        if parsed is None or isinstance(parsed, bool | int | float):
-            return parsed
-    return value
+        return {key: typed_text(value) for key, value in (self.model_extra or {}).items()}
 
 
 def _normalise_targets(data: Any) -> Any:

@@ -28,7 +28,7 @@ StrategyName = Literal["fallback", "artifact", "cluster_memory"]
 DEFAULT_NAMESPACE = "default"
 # Where the server keeps its files unless told otherwise; artifacts go there rather than to
 # "/artifacts" when protocol file has no base path (the original wrote to the filesystem root).
-DEFAULT_APP_DIR = Path("~/.flowdapt")
+DEFAULT_APP_DIR = Path("~/.flowdapt").expanduser()
 
 
 class StorageSettingsError(FlowdaptError, ValueError):
@@ -51,7 +51,7 @@ class StorageSettings(BaseModel):
     @classmethod
     def _typed_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
         # From the environment every value is text: "true" → True, "4" → 4, as in YAML.
-        return {key: _typed(item) for key, item in value.items()}
+        return {key: typed_text(item) for key, item in value.items()}
 
     def root(self) -> str:
         """The base path artifacts live under; the app dir for ``file`` without a base path."""
@@ -61,7 +61,9 @@ class StorageSettings(BaseModel):
         return str(Path(app_dir).expanduser())
 
 
-def _typed(value: Any) -> Any:
+def typed_text(value: Any) -> Any:
+    """Text from an environment variable as the scalar it spells (``"true"`` → True, ``"4"`` →
+    4, ``"null"`` → None); other text and non-text values unchanged."""
     if isinstance(value, str):
         try:
             parsed = yaml.safe_load(value)
