@@ -63,6 +63,7 @@ ORIGINAL_PATHS = [
     ("flowdapt.compute.executor.local", "LocalExecutor"),
     ("flowdapt.compute.executor.local", "LocalClusterMemory"),
     ("flowdapt.compute.executor.dask", "DaskExecutor"),
+    ("flowdapt.compute.executor.ray", "RayExecutor"),
     ("flowdapt.compute.artifacts", "Artifact"),
     ("flowdapt.compute.artifacts", "ArtifactFile"),
     ("flowdapt.compute.artifacts", "get_artifact"),

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 EXECUTOR_ALIASES = {
     "flowdapt.compute.executor.local.LocalExecutor": "flowdapt.executors.local.LocalExecutor",
     "flowdapt.compute.executor.dask.DaskExecutor": "flowdapt.executors.dask.DaskExecutor",
+    "flowdapt.compute.executor.ray.RayExecutor": "flowdapt.executors.ray.RayExecutor",
 }
 
 
