@@ -10,6 +10,14 @@ Layout (the original's, exactly)::
     artifact.new_file("file.json", "{}")
     [f.name for f in artifact]               # ["file.json"]
     artifact.delete()
+
+On object stores (S3 and the like) a directory is only a key prefix: an artifact exists there
+because its `.artifact.json` does, which every new artifact writes at once, so exists, list,
+delete, clear and is_empty behave as on a local disk. Listings are asked of storage each time
+rather than taken from the filesystem's cache (see :func:`forget_listings`), so writes made by
+other processes are seen. A storage that cannot be used (endpoint unreachable, bucket missing,
+credentials refused) is a :class:`StorageError` naming the protocol and base path, never a
+"not found".
 """
 
 from __future__ import annotations
@@ -24,12 +32,13 @@ from typing import Any
 import fsspec
 from fsspec.spec import AbstractFileSystem
 
-from flowdapt.objects.artifact_file import ArtifactFile
+from flowdapt.objects.artifact_file import ArtifactFile, forget_listings
 from flowdapt.objects.errors import (
     ArtifactExistsError,
     ArtifactMetadataError,
     ArtifactNotFoundError,
     InvalidArtifactNameError,
+    ObjectLayerError,
 )
 
 META_FILE = ".artifact.json"
@@ -58,8 +67,78 @@ def artifact_path(base_path: str, namespace: str, name: str = "") -> str:
     return f"{root}/{name}" if name else root
 
 
+class StorageError(ObjectLayerError, OSError):
+    """The configured storage cannot be used; the message names its protocol and base path.
+
+    Raised when the endpoint does not answer, the bucket does not exist, the credentials are
+    refused or the filesystem cannot be made; the filesystem's own error is the ``__cause__``.
+    It is no FileNotFoundError on purpose: a misconfigured storage must not pass for a missing
+    artifact (``object_store.get`` would answer "no object" and ``exists`` False).
+
+        try:
+            Artifact.get_artifact("model", protocol="s3", base_path="no-such-bucket/x")
+        except StorageError as exc:
+            print(exc)   # storage (protocol 's3', base path 'no-such-bucket/x') … bucket …
+    """
+
+
+# What an operation may raise about artifacts themselves; everything else the filesystem raises
+# during a first contact says that the storage itself is unusable.
+_ABOUT_ARTIFACTS = (ObjectLayerError, FileNotFoundError, FileExistsError)
+_TIMEOUT_HINT = (
+    "check storage.parameters (for S3: endpoint_url, key, secret); to fail fast instead of "
+    "waiting on an unreachable endpoint set, for S3, config_kwargs "
+    '{"connect_timeout": 5, "read_timeout": 30, "retries": {"max_attempts": 2}}'
+)
+
+
+def _where(protocol: str, base_path: str) -> str:
+    return f"storage (protocol {protocol or 'file'!r}, base path {base_path!r})"
+
+
+@contextmanager
+def _storage_errors(protocol: str, base_path: str) -> Iterator[None]:
+    """Re-raise what says the storage is unusable as StorageError naming it."""
+    try:
+        yield
+    except _ABOUT_ARTIFACTS:
+        raise
+    except Exception as exc:  # botocore, aiohttp, gcsfs … errors share no base class
+        raise StorageError(
+            f"{_where(protocol, base_path)} cannot be used: {type(exc).__name__}: {exc}; "
+            + _TIMEOUT_HINT
+        ) from exc
+
+
+def _has_buckets(fs: AbstractFileSystem) -> bool:
+    # s3fs, gcsfs and adlfs split paths into bucket (container) and key: object stores whose
+    # directories are key prefixes only, and whose makedirs would create a missing bucket.
+    return callable(getattr(fs, "split_path", None))
+
+
+def _check_bucket(fs: AbstractFileSystem, path: str, protocol: str, base_path: str) -> None:
+    """StorageError when `path` lies in a bucket that does not exist (object stores only).
+
+    Asked only after storage answered "not found", so it costs nothing on the usual paths.
+    """
+    if not _has_buckets(fs):
+        return
+    bucket = str(fs.split_path(path)[0])
+    forget_listings(fs, bucket)
+    if bucket and not fs.exists(bucket):
+        raise StorageError(
+            f"{_where(protocol, base_path)} cannot be used: the bucket {bucket!r} does not "
+            "exist or cannot be accessed (storage.base_path must begin with an existing bucket)"
+        )
+
+
 def _filesystem(protocol: str, params: dict[str, Any]) -> AbstractFileSystem:
     return fsspec.filesystem(protocol or "file", **params)
+
+
+def _protocol_name(fs: AbstractFileSystem) -> str:
+    protocol = fs.protocol
+    return str(protocol if isinstance(protocol, str) else protocol[0])
 
 
 def _json_default(value: Any) -> Any:
@@ -96,13 +175,15 @@ class Artifact:
             raise ValueError("pass either a filesystem or a protocol with parameters, not both")
         self._name = name
         self._namespace = namespace
-        self._fs = _fs if _fs is not None else _filesystem(protocol, params)
         self._path = artifact_path(base_path, namespace, name)
-        if not self._fs.isdir(self._path):
-            raise ArtifactNotFoundError(
-                f"No Artifact existing in namespace `{namespace}` with the path `{self._path}`"
-            )
-        self._metadata: dict[str, Any] = self._read_meta()
+        with _storage_errors(protocol, base_path):
+            self._fs = _fs if _fs is not None else _filesystem(protocol, params)
+            if not self.exists:
+                _check_bucket(self._fs, self._path, _protocol_name(self._fs), base_path)
+                raise ArtifactNotFoundError(
+                    f"No Artifact existing in namespace `{namespace}` with the path `{self._path}`"
+                )
+            self._metadata: dict[str, Any] = self._read_meta()
 
     # -- construction ------------------------------------------------------------------------
 
@@ -120,16 +201,23 @@ class Artifact:
         validate_name(name)
         namespace = namespace or "default"
         validate_namespace(namespace)
-        fs = _filesystem(protocol, params)
         path = artifact_path(base_path, namespace, name)
-        if fs.exists(path):
-            raise ArtifactExistsError(
-                f"Artifact `{name}` already exists in namespace `{namespace}`"
-            )
-        if "s3" in str(fs.protocol):
-            fs.touch(f"{path}/{META_FILE}")  # object stores have no directories
-        else:
-            fs.makedirs(path, exist_ok=True)
+        with _storage_errors(protocol, base_path):
+            fs = _filesystem(protocol, params)
+            forget_listings(fs, path)
+            if fs.exists(path):
+                raise ArtifactExistsError(
+                    f"Artifact `{name}` already exists in namespace `{namespace}`"
+                )
+            try:
+                if not _has_buckets(fs):  # object stores have no directories to make
+                    fs.makedirs(path, exist_ok=True)
+                # Written at once everywhere: on an object store this key is what makes the
+                # artifact exist, and `{}` (not an empty file) is what opening it writes anyway.
+                _write_text(fs, f"{path}/{META_FILE}", "{}")
+            except FileNotFoundError:
+                _check_bucket(fs, path, protocol, base_path)
+                raise
         return cls(name, namespace, protocol, base_path, _fs=fs)
 
     @classmethod
@@ -151,16 +239,21 @@ class Artifact:
         """The namespace's artifacts sorted by name; entries that are no valid name are skipped."""
         namespace = namespace or "default"
         validate_namespace(namespace)
-        fs = _filesystem(protocol, params)
         root = artifact_path(base_path, namespace)
-        if not fs.isdir(root):
-            return []
-        names = sorted(str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, False))
-        return [
-            cls(name, namespace, protocol, base_path, _fs=fs)
-            for name in names
-            if _NAME.match(name) and fs.isdir(f"{root}/{name}")
-        ]
+        with _storage_errors(protocol, base_path):
+            fs = _filesystem(protocol, params)
+            forget_listings(fs, root)
+            if not fs.isdir(root):
+                _check_bucket(fs, root, protocol, base_path)
+                return []
+            entries = fs.ls(root, detail=False)
+            names = sorted(str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in entries)
+            # isdir answers from the listing just made; each artifact then checks itself.
+            return [
+                cls(name, namespace, protocol, base_path, _fs=fs)
+                for name in names
+                if _NAME.match(name) and fs.isdir(f"{root}/{name}")
+            ]
 
     @classmethod
     def does_exist(
@@ -175,8 +268,14 @@ class Artifact:
         validate_name(name)
         namespace = namespace or "default"
         validate_namespace(namespace)
-        fs = _filesystem(protocol, params)
-        return bool(fs.isdir(artifact_path(base_path, namespace, name)))
+        path = artifact_path(base_path, namespace, name)
+        with _storage_errors(protocol, base_path):
+            fs = _filesystem(protocol, params)
+            forget_listings(fs, path)
+            if fs.isdir(path):
+                return True
+            _check_bucket(fs, path, protocol, base_path)
+            return False
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -199,12 +298,12 @@ class Artifact:
     @property
     def uri(self) -> str:
         """``{protocol}://{path}`` with the filesystem's first protocol name (``file:///…``)."""
-        protocol = self._fs.protocol
-        first = protocol if isinstance(protocol, str) else protocol[0]
-        return f"{first}://{self._path}"
+        return f"{_protocol_name(self._fs)}://{self._path}"
 
     @property
     def exists(self) -> bool:
+        """Whether the artifact's directory (on an object store: any key under it) exists now."""
+        forget_listings(self._fs, self._path)  # another process may have deleted it
         return bool(self._fs.isdir(self._path))
 
     @property
@@ -268,11 +367,13 @@ class Artifact:
 
     def _read_meta(self) -> dict[str, Any]:
         path = f"{self._path}/{META_FILE}"
-        if not self._fs.exists(path):
+        forget_listings(self._fs, path)  # another writer may have changed it
+        try:  # no exists() first: on object stores that is one more request per read
+            with self._fs.open(path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
             self._write_meta({})
             return {}
-        with self._fs.open(path, "rb") as handle:
-            raw = handle.read()
         try:
             data = json.loads(raw) if raw.strip() else {}
         except (ValueError, UnicodeDecodeError) as exc:
@@ -289,8 +390,7 @@ class Artifact:
 
     def _write_meta(self, data: dict[str, Any]) -> None:
         text = json.dumps(data, separators=(",", ":"), default=_json_default)
-        with self._fs.open(f"{self._path}/{META_FILE}", "w") as handle:
-            handle.write(text)
+        _write_text(self._fs, f"{self._path}/{META_FILE}", text)
 
     # -- files -------------------------------------------------------------------------------
 
@@ -300,11 +400,12 @@ class Artifact:
 
     def list_files(self, include_meta: bool = False) -> list[ArtifactFile]:
         """The artifact's files sorted by name, the metadata file only with `include_meta`."""
-        self._check_exists()
+        self._check_exists()  # which also dropped the cached listing: ls asks storage
         names = sorted(
             str(entry).rstrip("/").rsplit("/", 1)[-1]
             for entry in self._fs.ls(self._path, detail=False)
         )
+        # isfile answers from the listing just made: object stores list "subdirectories" too.
         return [
             ArtifactFile(name, self)
             for name in names
@@ -315,7 +416,7 @@ class Artifact:
         """The file (FileNotFoundError if missing, unless `create` makes it empty)."""
         self._check_exists()
         if create and not self.has_file(filename):
-            return ArtifactFile.new(self, filename)
+            return ArtifactFile._create(self, filename)
         return ArtifactFile(filename, self)
 
     def new_file(
@@ -327,20 +428,23 @@ class Artifact:
         if self.has_file(filename):
             if not exist_ok:
                 raise ArtifactExistsError(f"File `{filename}` already exists in artifact `{self}`")
-            return ArtifactFile(filename, self)
-        return ArtifactFile.new(self, filename, content)
+            return ArtifactFile(filename, self, _checked=True)
+        return ArtifactFile._create(self, filename, content)
 
     def delete_file(self, filename: str) -> None:
         """Remove `filename` (FileNotFoundError if missing)."""
         self.get_file(filename).remove()
 
     def has_file(self, filename: str) -> bool:
-        return bool(self._fs.exists(f"{self._path}/{filename}"))
+        path = f"{self._path}/{filename}"
+        forget_listings(self._fs, path)
+        return bool(self._fs.exists(path))
 
     def delete(self) -> None:
         """Remove the artifact with everything in it."""
         self._check_exists()
         self._fs.rm(self._path, recursive=True)
+        forget_listings(self._fs, self._path)
 
     def clear(self) -> None:
         """Remove every file and reset the metadata to ``{}`` (on storage too)."""
@@ -353,5 +457,18 @@ class Artifact:
     def transaction(self) -> Iterator[Artifact]:
         """Defer file writes until the block exits; discard them if it raises (fsspec's
         transaction: reads inside the block still see the old contents)."""
-        with self._fs.transaction:
-            yield self
+        try:
+            with self._fs.transaction:
+                yield self
+        finally:
+            # The commit writes the files only now, after each write forgot its listings:
+            # what was listed inside the block must not outlive it.
+            forget_listings(self._fs, self._path)
+
+
+def _write_text(fs: AbstractFileSystem, path: str, text: str) -> None:
+    try:
+        with fs.open(path, "w") as handle:
+            handle.write(text)
+    finally:
+        forget_listings(fs, path)  # the next listing must show this write

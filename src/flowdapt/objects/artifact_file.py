@@ -13,18 +13,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
+from fsspec.spec import AbstractFileSystem
+
 from flowdapt.objects.errors import ArtifactExistsError, ArtifactNotFoundError
 
 if TYPE_CHECKING:
     from flowdapt.objects.artifact import Artifact
 
 
+def forget_listings(fs: AbstractFileSystem, path: str) -> None:
+    """Drop what `fs` has cached about `path` and its parents, so the next call asks storage.
+
+    Object-store filesystems (s3fs, gcsfs, adlfs) cache directory listings for the life of the
+    instance, and fsspec shares one instance per set of parameters in a process. Without this
+    an artifact written, changed or deleted by another process (a Dask or Ray worker, the
+    server) or through another filesystem instance stays invisible, or stays visible after its
+    deletion: ``exists``, ``isdir`` and ``ls`` answer from the stale listing. The call is a
+    no-op for the local and memory filesystems, which cache nothing.
+
+        forget_listings(artifact.fs, artifact.path)
+        artifact.fs.exists(f"{artifact.path}/object")    # asks storage, not the cache
+    """
+    fs.invalidate_cache(path)
+
+
 class ArtifactFile:
     """A file that exists inside an artifact's directory (FileNotFoundError otherwise)."""
 
-    def __init__(self, filename: str, artifact: Artifact) -> None:
+    def __init__(self, filename: str, artifact: Artifact, *, _checked: bool = False) -> None:
         self._name = filename
         self._artifact = artifact
+        if _checked:  # the caller has just written or seen it: on S3 each check is a request
+            return
+        forget_listings(artifact.fs, self.path)
         if not artifact.fs.exists(self.path):
             raise ArtifactNotFoundError(f"No file existing with the path `{self.path}`")
 
@@ -32,10 +53,16 @@ class ArtifactFile:
     def new(cls, artifact: Artifact, filename: str, content: Any = None) -> ArtifactFile:
         """Create `filename` with `content` (None: empty; str: text; else bytes-like)."""
         path = f"{artifact.path}/{filename}"
+        forget_listings(artifact.fs, path)
         if artifact.fs.exists(path):
             raise ArtifactExistsError(f"File `{filename}` already exists in artifact `{artifact}`")
-        _write(artifact, path, b"" if content is None else content)
-        return cls(filename, artifact)
+        return cls._create(artifact, filename, content)
+
+    @classmethod
+    def _create(cls, artifact: Artifact, filename: str, content: Any = None) -> ArtifactFile:
+        """:meth:`new` for a caller that has just seen that the file does not exist."""
+        _write(artifact, f"{artifact.path}/{filename}", b"" if content is None else content)
+        return cls(filename, artifact, _checked=True)
 
     @property
     def name(self) -> str:
@@ -55,8 +82,15 @@ class ArtifactFile:
     @contextmanager
     def open(self, mode: str = "r") -> Iterator[IO[Any]]:
         """The fsspec file object, in any fsspec mode (``r``, ``rb``, ``w``, ``wb``, ``a`` …)."""
-        with self._artifact.fs.open(self.path, mode) as handle:
-            yield handle
+        fs = self._artifact.fs
+        # Before: a cached listing may hold another writer's older size, which bounds reads.
+        # After: what was written here is what the next listing must show.
+        forget_listings(fs, self.path)
+        try:
+            with fs.open(self.path, mode) as handle:
+                yield handle
+        finally:
+            forget_listings(fs, self.path)
 
     def read(self, size: int = -1, mode: str = "rb") -> Any:
         """The content: bytes by default, str with ``mode="r"``; at most `size` when given."""
@@ -70,14 +104,14 @@ class ArtifactFile:
     def remove(self) -> None:
         """Delete the file."""
         self._artifact.fs.rm(self.path)
+        forget_listings(self._artifact.fs, self.path)
 
 
 def _write(artifact: Artifact, path: str, data: Any) -> None:
-    if isinstance(data, str):
-        with artifact.fs.open(path, "w") as handle:
-            handle.write(data)
-        return
-    if not isinstance(data, bytes | bytearray | memoryview):
+    if not isinstance(data, str | bytes | bytearray | memoryview):
         raise TypeError(f"cannot write {type(data).__name__} to an artifact file: str or bytes")
-    with artifact.fs.open(path, "wb") as handle:
-        handle.write(data)
+    try:
+        with artifact.fs.open(path, "w" if isinstance(data, str) else "wb") as handle:
+            handle.write(data)
+    finally:
+        forget_listings(artifact.fs, path)  # the next listing must show this write

@@ -25,12 +25,18 @@ def _get_values_from_context(
 ) -> tuple[str, str, str, dict[str, Any]]:
     """``(namespace, protocol, base_path, params)`` with every missing value filled in: the
     run's namespace, the storage settings of the environment; explicit params win over the
-    configured ones."""
+    configured ones.
+
+    The configured parameters belong to the configured protocol: with another protocol given
+    explicitly only the explicit params are used (S3's ``endpoint_url`` and credentials mean
+    nothing to ``file``, and would be an error for filesystems that check their arguments).
+    """
     settings = storage_settings()
+    configured = settings.parameters if protocol in ("", settings.protocol) else {}
     protocol = protocol or settings.protocol
     if not base_path:
         base_path = settings.model_copy(update={"protocol": protocol}).root()
-    return current_namespace(namespace), protocol, base_path, {**settings.parameters, **params}
+    return current_namespace(namespace), protocol, base_path, {**configured, **params}
 
 
 def get_artifact(

@@ -9,10 +9,25 @@ the first reading for the life of the process).
 
     os.environ["FLOWDAPT__STORAGE__PROTOCOL"] = "memory"
     storage_settings().protocol        # "memory"
+
+Storage parameters may nest, as S3's do. Each level of ``__`` is a level of the mapping, and a
+value that is a JSON (or YAML flow) mapping or list becomes one; the whole mapping may also be
+given as JSON in ``FLOWDAPT__STORAGE__PARAMETERS``. These spell the same parameters::
+
+    FLOWDAPT__STORAGE__PARAMETERS__ENDPOINT_URL=http://127.0.0.1:9000
+    FLOWDAPT__STORAGE__PARAMETERS__CONFIG_KWARGS__CONNECT_TIMEOUT=5
+    FLOWDAPT__STORAGE__PARAMETERS__CONFIG_KWARGS__RETRIES='{"max_attempts": 2}'
+
+    FLOWDAPT__STORAGE__PARAMETERS='{"endpoint_url": "http://127.0.0.1:9000",
+        "config_kwargs": {"connect_timeout": 5, "retries": {"max_attempts": 2}}}'
+
+Names are case-insensitive and arrive lower-cased. Scalars are typed as in YAML (``"5"`` → 5),
+except credentials (``key``, ``secret``, ``token`` …), which stay the text they are.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -51,7 +66,7 @@ class StorageSettings(BaseModel):
     @classmethod
     def _typed_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
         # From the environment every value is text: "true" → True, "4" → 4, as in YAML.
-        return {key: typed_text(item) for key, item in value.items()}
+        return {key: typed_parameter(item, key) for key, item in value.items()}
 
     def root(self) -> str:
         """The base path artifacts live under; the app dir for ``file`` without a base path."""
@@ -72,6 +87,53 @@ def typed_text(value: Any) -> Any:
         if parsed is None or isinstance(parsed, bool | int | float):
             return parsed
     return value
+
+
+# Credentials stay text even when they look like numbers or booleans: an access key "0123"
+# is not the integer 123 (keys compared lower-case, at any depth, e.g. inside client_kwargs).
+_TEXT_PARAMETERS = frozenset(
+    {
+        "key",
+        "secret",
+        "token",
+        "username",
+        "password",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+    }
+)
+
+
+def typed_parameter(value: Any, name: str = "") -> Any:
+    """A storage parameter from the environment as the value it spells, at any depth.
+
+    Mappings and lists are typed item by item; text that is a JSON or YAML flow mapping or
+    list becomes one, typed as JSON types it (pydantic-settings leaves
+    ``…__CLIENT_KWARGS='{"a": 1}'`` as text); credentials named in ``_TEXT_PARAMETERS`` stay
+    text; other text as :func:`typed_text`.
+
+        typed_parameter({"retries": {"max_attempts": "2"}, "key": "0123"})
+        # {"retries": {"max_attempts": 2}, "key": "0123"}
+    """
+    if isinstance(value, dict):
+        return {key: typed_parameter(item, str(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed_parameter(item) for item in value]
+    if not isinstance(value, str) or name.lower() in _TEXT_PARAMETERS:
+        return value
+    text = value.strip()
+    if text.startswith(("{", "[")):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            try:
+                parsed = yaml.safe_load(text)
+            except yaml.YAMLError:
+                return value
+        # Typed already: "5" in JSON was written as text on purpose.
+        return parsed if isinstance(parsed, dict | list) else value
+    return typed_text(value)
 
 
 class _ComputeEnvironment(BaseModel):
