@@ -8,22 +8,42 @@ import pytest
 
 import flowdapt
 import flowdapt.compute.artifacts
+import flowdapt.compute.artifacts.dataset
+import flowdapt.compute.artifacts.dataset.arrays
+import flowdapt.compute.artifacts.dataset.dataframes
+import flowdapt.compute.artifacts.dataset.handler
+import flowdapt.compute.artifacts.dataset.utils
 import flowdapt.compute.artifacts.misc
 import flowdapt.compute.cluster_memory
 import flowdapt.compute.object_store
 import flowdapt.domain
 import flowdapt.engine
 import flowdapt.objects
+import flowdapt.objects.arrays
+import flowdapt.objects.dask_datasets
+import flowdapt.objects.dataframes
+import flowdapt.objects.dataset_handlers
+import flowdapt.objects.partitions
 
 SURFACES = {
     "flowdapt": flowdapt,
     "flowdapt.compute.artifacts": flowdapt.compute.artifacts,
+    "flowdapt.compute.artifacts.dataset": flowdapt.compute.artifacts.dataset,
+    "flowdapt.compute.artifacts.dataset.arrays": flowdapt.compute.artifacts.dataset.arrays,
+    "flowdapt.compute.artifacts.dataset.dataframes": flowdapt.compute.artifacts.dataset.dataframes,
+    "flowdapt.compute.artifacts.dataset.handler": flowdapt.compute.artifacts.dataset.handler,
+    "flowdapt.compute.artifacts.dataset.utils": flowdapt.compute.artifacts.dataset.utils,
     "flowdapt.compute.artifacts.misc": flowdapt.compute.artifacts.misc,
     "flowdapt.compute.cluster_memory": flowdapt.compute.cluster_memory,
     "flowdapt.compute.object_store": flowdapt.compute.object_store,
     "flowdapt.domain": flowdapt.domain,
     "flowdapt.engine": flowdapt.engine,
     "flowdapt.objects": flowdapt.objects,
+    "flowdapt.objects.arrays": flowdapt.objects.arrays,
+    "flowdapt.objects.dask_datasets": flowdapt.objects.dask_datasets,
+    "flowdapt.objects.dataframes": flowdapt.objects.dataframes,
+    "flowdapt.objects.dataset_handlers": flowdapt.objects.dataset_handlers,
+    "flowdapt.objects.partitions": flowdapt.objects.partitions,
 }
 
 
@@ -71,6 +91,19 @@ ORIGINAL_PATHS = [
     ("flowdapt.compute.artifacts", "list_artifacts"),
     ("flowdapt.compute.artifacts", "check_if_artifact_exists"),
     ("flowdapt.compute.artifacts", "_get_values_from_context"),
+    ("flowdapt.compute.artifacts.dataset", "dataframe_to_artifact"),
+    ("flowdapt.compute.artifacts.dataset", "dataframe_from_artifact"),
+    ("flowdapt.compute.artifacts.dataset", "array_to_artifact"),
+    ("flowdapt.compute.artifacts.dataset", "array_from_artifact"),
+    ("flowdapt.compute.artifacts.dataset", "register_handler"),
+    ("flowdapt.compute.artifacts.dataset", "get_handler_func"),
+    ("flowdapt.compute.artifacts.dataset.dataframes", "dataframe_to_artifact"),
+    ("flowdapt.compute.artifacts.dataset.dataframes", "dataframe_from_artifact"),
+    ("flowdapt.compute.artifacts.dataset.arrays", "array_to_artifact"),
+    ("flowdapt.compute.artifacts.dataset.arrays", "array_from_artifact"),
+    ("flowdapt.compute.artifacts.dataset.handler", "register_handler"),
+    ("flowdapt.compute.artifacts.dataset.handler", "get_handler_func"),
+    ("flowdapt.compute.artifacts.dataset.utils", "split_dataframe"),
     ("flowdapt.compute.artifacts.misc", "json_to_artifact"),
     ("flowdapt.compute.artifacts.misc", "json_from_artifact"),
     ("flowdapt.compute.artifacts.misc", "pickle_to_artifact"),
@@ -116,4 +149,15 @@ def test_original_object_store_surface():
         "exists",
         "get",
         "put",
+    ]
+
+
+def test_original_dataset_surface():
+    assert flowdapt.compute.artifacts.dataset.__all__ == [
+        "array_from_artifact",
+        "array_to_artifact",
+        "dataframe_from_artifact",
+        "dataframe_to_artifact",
+        "get_handler_func",
+        "register_handler",
     ]
