@@ -24,6 +24,7 @@ from flowdapt.engine.config_selection import resolve_config
 from flowdapt.engine.executor import Executor
 from flowdapt.engine.graph import WorkflowGraph
 from flowdapt.engine.runner import WorkflowRunner
+from flowdapt.services.executor_supervisor import ExecutorSupervisor
 from flowdapt.services.metrics import Metrics
 from flowdapt.services.run_persistence import RunPersister
 from flowdapt.storage.base import Storage
@@ -62,6 +63,9 @@ class ComputeService:
     ) -> None:
         self.storage = storage
         self.executor = executor
+        # Runs go through the supervisor: it starts the executor in the background (the API
+        # answers meanwhile) and keeps retrying a cluster that cannot be reached.
+        self.executor_supervisor = ExecutorSupervisor(executor)
         self.default_namespace = default_namespace
         self.retention = retention
         self._persist_interval = persist_interval
@@ -80,7 +84,7 @@ class ComputeService:
         return len(self._active)
 
     async def start(self) -> None:
-        await self.executor.start()
+        await self.executor_supervisor.start()
         # Only this server's runs (and ownerless ones from older versions): other servers
         # sharing the database may be running theirs right now.
         settled = await self.storage.runs.fail_unfinished(
@@ -124,7 +128,7 @@ class ComputeService:
             )
         if self._grace_timer is not None:
             self._grace_timer.cancel()
-        await self.executor.close()
+        await self.executor_supervisor.close()
 
     async def run_workflow(
         self,
@@ -153,7 +157,7 @@ class ComputeService:
         persister = RunPersister(self.storage.runs, self._persist_interval)
         runner = WorkflowRunner(  # built before anything is stored: no orphan pending rows
             WorkflowGraph.build(workflow),
-            self.executor,
+            self.executor_supervisor,
             run,
             input=input,
             namespace=namespace or self.default_namespace,

@@ -92,10 +92,16 @@ class CoreService:
             # "OK" is the original's word for a healthy service; its client paints others red.
             services[name] = {"status": "OK" if enabled else "disabled"}
         if self._compute is not None:
+            executor = self._compute.executor_supervisor.status()
             services["compute"].update(
-                executor=self._compute.executor.kind,
+                executor=executor["kind"],
+                executor_status=executor,
                 active_runs=self._compute.active_runs,
             )
+            if executor["status"] != "running":  # starting, or its cluster cannot be reached
+                services["compute"]["status"] = (
+                    "degraded" if executor["status"] == "failed" else executor["status"]
+                )
         if self._triggers is not None:
             services["triggers"].update(self._triggers.status())
         return services

@@ -33,6 +33,17 @@ def _bus(bus: Any) -> str:
     return text + (f": {bus['detail']}" if bus.get("detail") else "")
 
 
+def _executor(services: Any) -> str:
+    compute = services.get("compute") if isinstance(services, dict) else None
+    executor = compute.get("executor_status") if isinstance(compute, dict) else None
+    if not isinstance(executor, dict):
+        return str(compute.get("executor", "-")) if isinstance(compute, dict) else "-"
+    text = f"{executor.get('kind', '?')} ({executor.get('status', '?')})"
+    if executor.get("started_in_s") is not None:
+        text += f", started in {executor['started_in_s']:g}s"
+    return text + (f": {executor['error']}" if executor.get("error") else "")
+
+
 def _status_rows(url: str, ping: dict[str, Any], info: dict[str, Any] | None) -> list[list[str]]:
     rows = [
         ["server", url],
@@ -52,6 +63,7 @@ def _status_rows(url: str, ping: dict[str, Any], info: dict[str, Any] | None) ->
         ["os", os_text or "-"],
         ["database", str(info.get("database", "-"))],
         ["services", _services(info.get("services"))],
+        ["executor", _executor(info.get("services"))],
         ["event bus", _bus(info.get("event_bus"))],
         ["cpu", f"{system.get('cpu_pct', '-')}%"],
         ["memory", f"{memory / 2**20:.0f} MiB" if isinstance(memory, int | float) else "-"],
