@@ -7,7 +7,7 @@ import pytest
 from flowdapt.compute.resources.workflow.execute import execute_workflow
 from flowdapt.domain.errors import InvalidResourceError
 from flowdapt.domain.runs import RunState, StageState
-from tests.conftest import workflow
+from tests.conftest import on, workflow
 
 S = "tests.resources.stages"
 
@@ -65,6 +65,16 @@ async def test_allow_partial_failure_drops_failed_items_and_counts_them(executor
     assert run.result == [1, 5]
     assert run.stage("picky").items_failed == 2
     assert "dropped 2 of 4 items" in caplog.text
+
+
+# Thread stages hand their results over in memory: only the others have anything to send back.
+@on("processes", "dask", "ray")
+async def test_a_result_that_cannot_be_sent_back_fails_the_stage(executor):
+    lock = workflow({"name": "lock", "target": f"{S}.return_lock"})
+    run = await execute_workflow(lock, executor=executor)
+    assert run.state is RunState.FAILED
+    assert run.result[0] == "TypeError"
+    assert "cannot be sent back" in run.result[1]
 
 
 async def test_unimportable_target_fails_the_run_not_validation(executor):

@@ -1,5 +1,8 @@
-"""The DaskExecutor on a real LocalCluster (2 worker processes, 1 thread each) and on a scheduler
-and worker started as separate processes with the ``dask`` CLI."""
+"""What is particular to the DaskExecutor, on the session's LocalCluster (2 worker processes, 1
+thread each, see tests/conftest.py) and on a scheduler and worker started as separate processes
+with the ``dask`` CLI. The run semantics it shares with every executor are tested in tests/engine/,
+parametrised over all of them; a server process on an existing cluster in
+tests/e2e/test_existing_clusters.py."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,11 +21,8 @@ import pytest
 from flowdapt.bootstrap import build_executor
 from flowdapt.compute.executor.dask import DaskExecutor as DaskExecutorAtOriginalPath
 from flowdapt.compute.resources.workflow.execute import execute_workflow
-from flowdapt.domain.errors import ExecutorError, RunCancelledError
-from flowdapt.domain.resources import WorkflowResource
-from flowdapt.domain.runs import RunState, StageState, WorkflowRun
-from flowdapt.engine.graph import WorkflowGraph
-from flowdapt.engine.runner import WorkflowRunner
+from flowdapt.domain.errors import ExecutorError
+from flowdapt.domain.runs import RunState
 from flowdapt.executors.dask import DaskExecutor
 from flowdapt.settings import ExecutorSettings
 from tests.conftest import workflow
@@ -30,16 +30,6 @@ from tests.conftest import workflow
 S = "tests.resources.stages"
 ROOT = Path(__file__).resolve().parents[2]
 DASK_CLI = str(Path(sys.executable).with_name("dask"))
-
-
-@pytest.fixture(scope="session")
-async def dask_executor() -> AsyncIterator[DaskExecutor]:
-    executor = DaskExecutor(cpus=2, threads_per_worker=1, resources={"label": 2})
-    await executor.start()
-    try:
-        yield executor
-    finally:
-        await executor.close()
 
 
 def test_the_server_config_builds_it_from_the_originals_path():
@@ -59,106 +49,8 @@ def test_the_server_config_builds_it_from_the_originals_path():
     assert executor.resources == {"my_label": 1} and executor.kind == "dask"
 
 
-async def test_a_chain_runs_on_the_workers(dask_executor):
-    definition = workflow(
-        {"name": "make", "target": f"{S}.make_list"},
-        {"name": "sum", "target": f"{S}.total", "depends_on": ["make"]},
-        {"name": "inc", "target": f"{S}.add_one", "depends_on": ["sum"]},
-    )
-    result = await execute_workflow(
-        definition, {"n": 5}, executor=dask_executor, return_result=True
-    )
-    assert result == 11
-
-
-async def test_a_fan_out_of_1000_items_keeps_order(dask_executor):
-    definition = workflow(
-        {"name": "make", "target": f"{S}.make_list"},
-        {"name": "sq", "target": f"{S}.square", "type": "parameterized", "depends_on": ["make"]},
-    )
-    run = await execute_workflow(definition, {"n": 1000}, executor=dask_executor)
-    assert run.state is RunState.FINISHED
-    assert run.result == [i * i for i in range(1000)]
-    assert run.stage("sq").items_done == 1000
+async def test_a_fan_out_is_cut_into_four_tasks_per_worker_thread(dask_executor):
     assert dask_executor.batch_size(1000, _placement()) == 125  # 2 threads, 4 tasks each
-
-
-async def test_stages_with_the_same_dependencies_run_in_parallel(dask_executor):
-    definition = workflow(
-        {"name": "make", "target": f"{S}.make_list"},
-        {"name": "a", "target": f"{S}.record_time", "depends_on": ["make"]},
-        {"name": "b", "target": f"{S}.record_time", "depends_on": ["make"]},
-    )
-    result = await execute_workflow(definition, executor=dask_executor, return_result=True)
-    (a_start, a_end), (b_start, b_end) = result["a"], result["b"]
-    assert a_start < b_end and b_start < a_end  # the two 0.2 s calls overlapped
-
-
-async def test_the_run_context_reaches_the_dask_worker(dask_executor):
-    definition = workflow({"name": "ctx", "target": f"{S}.context_snapshot"}, name="ctx_flow")
-    snapshot = await execute_workflow(
-        definition,
-        {"city": "Oslo"},
-        executor=dask_executor,
-        namespace="nowcast",
-        config={"model": "small"},
-        return_result=True,
-    )
-    assert snapshot["executor"] == "dask"
-    assert snapshot["namespace"] == "nowcast"
-    assert snapshot["input"] == {"city": "Oslo"}
-    assert snapshot["config"]["model"] == "small"
-    assert (snapshot["workflow"], snapshot["stage"]) == ("ctx_flow", "ctx")
-    assert snapshot["pid"] != os.getpid()  # it really ran in a worker process
-
-
-async def test_a_raising_stage_fails_the_run_with_its_own_error(dask_executor):
-    definition = workflow({"name": "bad", "target": f"{S}.fail"})
-    run = await execute_workflow(definition, executor=dask_executor)
-    assert run.state is RunState.FAILED
-    assert run.result == ("ValueError", "boom from stage")
-    assert "fail" in run.error.traceback
-    with pytest.raises(ValueError, match="boom from stage"):
-        await execute_workflow(definition, executor=dask_executor, return_result=True)
-
-
-async def test_a_failing_item_fails_the_fan_out_with_its_error(dask_executor):
-    definition = workflow(
-        {"name": "map", "target": f"{S}.fail_on_three", "type": "parameterized", "map_on": "x"}
-    )
-    run = await execute_workflow(definition, {"x": [1, 2, 3, 4]}, executor=dask_executor)
-    assert run.result == ("ValueError", "cannot handle 3")
-    assert run.error.item == 2
-
-
-async def test_stages_sharing_a_name_run_their_own_functions(dask_executor):
-    squares = workflow(
-        {"name": "step", "target": f"{S}.square", "type": "parameterized", "map_on": "x"},
-        name="squares",
-    )
-    increments = workflow(
-        {"name": "step", "target": f"{S}.add_one", "type": "parameterized", "map_on": "x"},
-        name="increments",
-    )
-    first, second = await asyncio.gather(
-        execute_workflow(squares, {"x": [2, 3]}, executor=dask_executor, return_result=True),
-        execute_workflow(increments, {"x": [2, 3]}, executor=dask_executor, return_result=True),
-    )
-    assert (first, second) == ([4, 9], [3, 4])
-
-
-async def test_closures_and_unsendable_results(dask_executor):
-    offset = 10
-    closure = workflow(
-        {"name": "add", "target": lambda x: x + offset, "type": "parameterized", "map_on": "x"}
-    )
-    assert await execute_workflow(
-        closure, {"x": [1, 2]}, executor=dask_executor, return_result=True
-    ) == [11, 12]
-    lock = workflow({"name": "lock", "target": f"{S}.return_lock"})
-    run = await execute_workflow(lock, executor=dask_executor)
-    assert run.result[0] == "TypeError"
-    assert "cannot be sent back" in run.result[1]
 
 
 async def test_a_function_the_workers_cannot_import_fails_clearly(dask_executor):
@@ -185,41 +77,6 @@ async def test_resources_map_to_what_the_workers_declare(dask_executor):
         "ExecutorError",
         "stage 'big' asks for CPU=4, but no Dask worker has that much (largest: 1)",
     )
-
-
-async def test_a_stage_timeout_fails_the_run_without_waiting(dask_executor):
-    definition = workflow({"name": "hang", "target": f"{S}.sleep_for", "options": {"timeout": 0.2}})
-    started = time.monotonic()
-    run = await execute_workflow(definition, {"seconds": 1.0}, executor=dask_executor)
-    assert time.monotonic() - started < 0.9
-    assert run.state is RunState.FAILED
-    assert run.error.type == "StageTimeoutError"
-
-
-@pytest.mark.slow
-async def test_cancelling_a_long_run(dask_executor):
-    definition = workflow(
-        {"name": "slow", "target": f"{S}.sleep_for", "type": "parameterized", "map_on": "s"},
-        {"name": "after", "target": f"{S}.total", "depends_on": ["slow"]},
-    )
-    resource = WorkflowResource.model_validate(definition)
-    runner = WorkflowRunner(
-        WorkflowGraph.build(resource),
-        dask_executor,
-        WorkflowRun(workflow=resource.name),
-        input={"s": [1.0] * 6},
-    )
-    task = asyncio.ensure_future(runner.run())
-    await _until(lambda: runner.run_record.stages and runner.run_record.stage("slow").attempts)
-    await asyncio.sleep(0.2)
-    started = time.monotonic()
-    runner.cancel()
-    run = await asyncio.wait_for(task, timeout=5)
-    assert time.monotonic() - started < 0.5
-    assert run.state is RunState.CANCELLED
-    assert run.stage("after").state is StageState.SKIPPED
-    assert isinstance(runner.exception, RunCancelledError)
-    await asyncio.sleep(1.0)  # the running calls end on their own (Dask cannot stop them)
 
 
 async def test_an_unreachable_scheduler_is_an_executor_error_not_a_hang():

@@ -136,3 +136,49 @@ def record_time(*_: Any) -> tuple[float, float]:
     start = time.monotonic()
     time.sleep(0.2)
     return (start, time.monotonic())
+
+
+def wait_for_file(path: str, limit: float = 30.0) -> int:
+    """Blocks until `path` exists (or `limit` seconds pass), then creates `path`.ended: a stage
+    that runs for as long as the test wants on any executor, and leaves a trace if it ended on its
+    own (a killed one leaves none). Returns its process id."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    open(f"{path}.ended", "w").close()
+    return os.getpid()
+
+
+def executor_kind(*_: Any) -> str:
+    return get_run_context().executor
+
+
+class QuotaExceededError(RuntimeError):
+    """A user's own exception type, defined in the stage module."""
+
+
+def exceed_quota(*_: Any) -> None:
+    raise QuotaExceededError("quota of 3 calls exceeded for 'weather-api'")
+
+
+def read_missing_object(key: str) -> Any:
+    from flowdapt.compute import object_store
+
+    return object_store.get(key)
+
+
+class FlakyItems:
+    """Fails each item divisible by 3 on its first call only; every call is logged as a line of
+    `log`, so that the calls can be counted across worker processes."""
+
+    def __init__(self, log: str) -> None:
+        self.log = log
+
+    def __call__(self, x: int) -> int:
+        marker = f"{self.log}.{x}"
+        with open(self.log, "a") as handle:  # one short append per call: atomic on Linux
+            handle.write(f"{x}\n")
+        if x % 3 == 0 and not os.path.exists(marker):
+            open(marker, "w").close()
+            raise ConnectionError(f"flaky on {x}")
+        return x * 10
