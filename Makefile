@@ -37,6 +37,7 @@ lint: setup
 bench: setup  ## every benchmark (triggers waits for two cron minutes); figures go to BENCHMARKS.md
 	$(RUN) python benchmarks/engine_overhead.py
 	$(RUN) python benchmarks/server.py
+	$(RUN) python benchmarks/executors.py
 	$(RUN) python benchmarks/triggers.py
 
 clean:
