@@ -96,6 +96,7 @@ def build_services(settings: Settings) -> Services:
             build_executor(compute_settings.executor),
             default_namespace=compute_settings.default_namespace,
             retention=compute_settings.run_retention_duration,
+            stage_settings=settings.stage_settings(),
             metrics=metrics,
             bus=bus,
             name=settings.name,

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -125,6 +133,9 @@ class ComputeSettings(_Section):
     executor: ExecutorSettings = Field(default_factory=_local_threads)
     default_namespace: str = "default"
     default_os_strategy: StrategyName = "fallback"
+    # Values larger than this (serialised) go to artifacts instead (strategy fallback) or are
+    # refused (cluster_memory); e.g. "512MB". None: as large as the backend takes.
+    cluster_memory_max_size: ByteSize | None = None
     run_retention_duration: timedelta | None = None  # None keeps runs forever
 
 
@@ -162,6 +173,24 @@ class Settings(BaseSettings):
 
     # Set by load_settings, not by the file: where the config lives.
     app_dir: Path = Field(default=DEFAULT_APP_DIR, exclude=True)
+
+    def stage_settings(self) -> dict[str, Any]:
+        """What stage code reads of this config, as plain data for every run's context: the
+        storage (``file`` without a base path resolved to this server's app dir, which a worker
+        elsewhere could not guess) and the object store's options."""
+        storage = self.storage.model_dump()
+        if not storage["base_path"] and storage["protocol"] in ("", "file", "local"):
+            storage["base_path"] = str(self.app_dir.expanduser())
+        compute = self.services.compute
+        return {
+            "storage": storage,
+            "services": {
+                "compute": {
+                    "default_os_strategy": compute.default_os_strategy,
+                    "cluster_memory_max_size": compute.cluster_memory_max_size,
+                }
+            },
+        }
 
     @classmethod
     def settings_customise_sources(

@@ -48,6 +48,9 @@ class WorkflowRunContext(BaseModel):
     config: dict[str, Any] = {}
     # The event that made a trigger start this run (as a plain mapping: type, data, …), if any.
     event: dict[str, Any] | None = None
+    # The server's settings that stage-side modules read (``storage``, ``services.compute``'s
+    # object-store options), as plain data; empty outside a server, where the environment says.
+    settings: dict[str, Any] = {}
 
     @field_validator("config", mode="after")
     @classmethod

@@ -50,6 +50,7 @@ class WorkflowRunner:
         config: Mapping[str, Any] | None = None,
         observer: RunObserver | None = None,
         event: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -60,6 +61,7 @@ class WorkflowRunner:
         self.namespace = namespace
         self.config = dict(config or {})
         self.event = None if event is None else dict(event)
+        self.settings = dict(settings or {})
         self.exception: BaseException | None = None  # the failing stage's own exception
         self._observer = observer
         self._sleep = sleep
@@ -133,6 +135,7 @@ class WorkflowRunner:
             definition=self.graph.workflow,
             config=ConfigData(copy.deepcopy(self.config)),
             event=copy.deepcopy(self.event),
+            settings=self.settings,
         )
         return context
 

@@ -1,7 +1,12 @@
-"""Where the object layer's settings come from: read from the environment at the time of use.
+"""Where the object layer's settings come from: the server's config carried in the run's
+context, else the environment at the time of use.
 
+In a run that a server started, its ``storage`` and object-store options arrive with the run's
+context in every worker (Local, Dask, Ray), whatever the worker's environment says. Everywhere
+else (plugin tests calling ``execute_workflow``, scripts) they are read from the environment.
 The keys are the server configuration's (``storage.protocol``, ``storage.base_path``,
-``storage.parameters``, ``services.compute.default_os_strategy``), spelled as its environment
+``storage.parameters``, ``services.compute.default_os_strategy``,
+``services.compute.cluster_memory_max_size``), spelled as its environment
 variables ``FLOWDAPT__STORAGE__PROTOCOL`` … ``FLOWDAPT__STORAGE__PARAMETERS__ANON=true``. Every
 call reads the environment afresh, so a plugin test that sets the variables around
 ``execute_workflow`` and removes them afterwards gets exactly what it set (the original cached
@@ -33,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from flowdapt.domain.errors import FlowdaptError
@@ -139,6 +144,7 @@ def typed_parameter(value: Any, name: str = "") -> Any:
 class _ComputeEnvironment(BaseModel):
     model_config = ConfigDict(extra="ignore")
     default_os_strategy: StrategyName = "fallback"
+    cluster_memory_max_size: ByteSize | None = None
 
 
 class _ServicesEnvironment(BaseModel):
@@ -157,6 +163,14 @@ class _Environment(BaseSettings):
 
 
 def _read_environment() -> _Environment:
+    # In a run the server started, its config came along in the run's context: a Dask or Ray
+    # worker has no server config, and its environment is not the server's.
+    try:
+        snapshot = get_run_context().settings
+    except RuntimeError:
+        snapshot = {}
+    if snapshot:
+        return _Environment.model_validate(snapshot)
     try:
         return _Environment(**EnvSettingsSource(_Environment)())
     except ValidationError as exc:
@@ -168,13 +182,20 @@ def _read_environment() -> _Environment:
 
 
 def storage_settings() -> StorageSettings:
-    """The storage settings as the environment says now (defaults where it says nothing)."""
+    """The storage settings of the server that started the run, else as the environment says
+    now (defaults where it says nothing)."""
     return _read_environment().storage
 
 
 def default_strategy() -> StrategyName:
     """``services.compute.default_os_strategy`` as the environment says now (``fallback``)."""
     return _read_environment().services.compute.default_os_strategy
+
+
+def cluster_memory_max_size() -> int | None:
+    """``services.compute.cluster_memory_max_size`` in bytes, None for no limit."""
+    size = _read_environment().services.compute.cluster_memory_max_size
+    return None if size is None else int(size)
 
 
 def current_namespace(namespace: str = "") -> str:

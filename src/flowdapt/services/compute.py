@@ -59,6 +59,7 @@ class ComputeService:
         metrics: Metrics | None = None,
         bus: EventBus | None = None,
         name: str = "flowdapt",
+        stage_settings: Mapping[str, Any] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.storage = storage
@@ -67,6 +68,9 @@ class ComputeService:
         # answers meanwhile) and keeps retrying a cluster that cannot be reached.
         self.executor_supervisor = ExecutorSupervisor(executor)
         self.default_namespace = default_namespace
+        # What stage code reads of the server's config (storage, object store), carried to the
+        # workers in each run's context: a Dask or Ray worker has no server config of its own.
+        self.stage_settings = dict(stage_settings or {})
         self.retention = retention
         self._persist_interval = persist_interval
         self._metrics = metrics or Metrics()
@@ -164,6 +168,7 @@ class ComputeService:
             config=config,
             observer=persister,
             event=None if cause is None else cause.model_dump(mode="json"),
+            settings=self.stage_settings,
         )
         await self.storage.runs.create(run)
         created = None if wait else run.model_copy(deep=True)  # before the runner changes it
