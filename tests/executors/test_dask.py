@@ -197,3 +197,21 @@ async def test_a_worker_that_dies_fails_the_stage_instead_of_hanging(dask_execut
     # The cluster replaced the dead workers and still runs work.
     again = workflow({"name": "pid", "target": f"{S}.pid"})
     assert await execute_workflow(again, executor=dask_executor, return_result=True) != os.getpid()
+
+
+async def test_what_a_stage_logs_on_a_worker_reaches_the_servers_log(dask_executor, caplog):
+    definition = workflow({"name": "log", "target": "tests.resources.memory_stages.log_a_warning"})
+    run = await execute_workflow(definition, {"text": "from a worker"}, executor=dask_executor)
+    assert run.state is RunState.FINISHED
+
+    def forwarded() -> bool:
+        return any(
+            r.name == "tests.stage_code" and r.getMessage() == "stage says: from a worker"
+            for r in caplog.records
+        )
+
+    for _ in range(50):  # the record arrives on the client's event stream, after the result
+        if forwarded():
+            break
+        await asyncio.sleep(0.1)
+    assert forwarded()

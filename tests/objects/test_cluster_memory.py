@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
+
 import pytest
 
 from flowdapt.compute.cluster_memory import (
@@ -15,6 +18,7 @@ from flowdapt.compute.cluster_memory import (
 )
 from flowdapt.compute.executor.local import LocalClusterMemory
 from flowdapt.objects.errors import ClusterMemoryUnavailableError
+from flowdapt.objects.local_memory_server import RemoteStore, serve_local_memory
 
 
 @pytest.fixture
@@ -67,11 +71,46 @@ def test_one_instance_per_backend_and_options(memory):
     assert get_cluster_memory("local") is memory
 
 
-def test_unknown_backends_and_those_still_to_come():
+def test_every_executor_has_a_backend_and_other_names_are_unknown():
+    from flowdapt.objects.dask_memory import DaskClusterMemory
+    from flowdapt.objects.ray_memory import RayClusterMemory
+
+    assert isinstance(get_cluster_memory_backend("dask"), DaskClusterMemory)
+    assert isinstance(get_cluster_memory_backend("ray"), RayClusterMemory)
     with pytest.raises(KeyError):
         get_cluster_memory_backend("nope")
-    with pytest.raises(ClusterMemoryUnavailableError, match="DaskExecutor"):
-        get_cluster_memory_backend("dask")
+
+
+def _use_local_memory() -> str:
+    try:
+        get_cluster_memory_backend("local").put("k", 1)
+    except ClusterMemoryUnavailableError as exc:
+        return str(exc)
+    return "stored"
+
+
+def test_a_process_that_is_no_executor_worker_is_refused_not_given_a_private_store():
+    # Its values would be seen by no other process: the object store falls back to artifacts.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        answer = pool.submit(_use_local_memory).result(timeout=60)
+    assert "reachable from its threads and its worker processes only" in answer
+
+
+def test_a_worker_process_reaches_the_executors_memory_through_its_socket():
+    address, authkey = serve_local_memory()
+    assert serve_local_memory() == (address, authkey)  # one server per process
+    remote = RemoteStore(address, authkey)
+    assert remote.call("put", "ns", "k", b"data") == "OK"
+    assert get_cluster_memory_backend("local")._call("get", "ns", "k") == b"data"
+    with pytest.raises(KeyError):
+        remote.call("get", "ns", "missing")
+    with pytest.raises(ValueError, match="Invalid operation: drop"):
+        remote.call("drop")
+    wrong_key = RemoteStore(address, b"not the key")
+    with pytest.raises(ClusterMemoryUnavailableError, match="cannot be reached"):
+        wrong_key.call("get", "ns", "k")
+    assert remote.call("get", "ns", "k") == b"data"  # still serving after the refusal
 
 
 def test_outside_a_stage_a_backend_must_be_named():

@@ -86,7 +86,7 @@ async def test_cluster_memory_in_a_stage_defaults_to_the_runs_namespace(thread_e
 
 
 @pytest.mark.slow
-async def test_worker_processes_fall_back_to_artifacts(tmp_path, process_executor):
+async def test_worker_processes_share_the_executors_cluster_memory(tmp_path, process_executor):
     params = {"protocol": "file", "base_path": str(tmp_path)}
     result = await execute_workflow(
         put_then_get(),
@@ -96,7 +96,9 @@ async def test_worker_processes_fall_back_to_artifacts(tmp_path, process_executo
         return_result=True,
     )
     assert result == [1, 2]
-    assert (tmp_path / "artifacts" / "procs" / "test" / "object").is_file()
+    # Through the executor's socket: in its memory, nothing written to storage.
+    assert get_cluster_memory_backend("local").get("test", namespace="procs") == [1, 2]
+    assert not (tmp_path / "artifacts").exists()
 
 
 @pytest.mark.parametrize("strategy", [None, "fallback", "artifact", Strategy.ARTIFACT])

@@ -20,6 +20,8 @@ names):
 - ``processes``: LocalCluster workers in processes (default) or threads of this process.
 - ``dashboard``: serve the scheduler's dashboard on ``:8787`` (off by default).
 - ``connect_timeout``: seconds to reach a scheduler before ``start()`` raises ``ExecutorError``.
+- ``forward_logging``: what stages log on the workers (at the level the workers' loggers handle,
+  warnings and errors by default) is re-emitted in this process's log (default true).
 
 Other options are ignored with a logged warning, so that an original's config still loads.
 
@@ -46,8 +48,11 @@ Honest limits:
 - A worker that dies mid-task makes Dask retry the task on another worker (the scheduler's
   ``distributed.scheduler.allowed-failures``, 3 by default); after that the stage fails with
   ``ExecutorError`` ("its Dask worker died").
-- The cluster memory (``get_cluster_memory``) is not available on Dask workers; the object store
-  falls back to artifacts there.
+
+Cluster memory (``get_cluster_memory``) scatters each value to the workers and publishes it on the
+scheduler by name (objects.dask_memory): every worker reaches it, the scheduler holds only the
+reference. It lasts as long as the cluster — a LocalCluster this executor started goes with it;
+``close()`` clears what it put on a cluster it only connected to.
 """
 
 from __future__ import annotations
@@ -67,8 +72,10 @@ from distributed.scheduler import KilledWorker
 from flowdapt.domain.errors import ExecutorError
 from flowdapt.engine.executor import Placement
 from flowdapt.engine.task import StageTask, TaskOutcome
+from flowdapt.executors.cluster_resources import fit_to_cluster, resource_needs
 from flowdapt.executors.local import TASKS_PER_WORKER, available_cpus
 from flowdapt.executors.process_worker import run_pickled
+from flowdapt.objects.dask_memory import clear_published
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +107,7 @@ class DaskExecutor:
         processes: bool = True,
         dashboard: bool = False,
         connect_timeout: float = 10.0,
+        forward_logging: bool = True,
         memory: str | int | None = None,  # the original's name for memory_limit
         **ignored: Any,
     ) -> None:
@@ -114,6 +122,7 @@ class DaskExecutor:
         self.processes = processes
         self.dashboard = dashboard
         self.connect_timeout = connect_timeout
+        self.forward_logging = forward_logging
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._worker_info: tuple[float, list[dict[str, float]]] | None = None
@@ -153,6 +162,13 @@ class DaskExecutor:
         """Close the client, and the LocalCluster if this executor started it."""
         client, self._client, self._worker_info = self._client, None, None
         if client is not None:
+            if self._cluster is None:
+                # A cluster only connected to keeps running, but the cluster memory is the
+                # executor's: its values go with it, as with a LocalCluster.
+                try:
+                    await clear_published(client)
+                except Exception as exc:  # a scheduler that went away took them with it
+                    logger.warning("DaskExecutor: the cluster memory was not cleared: %s", exc)
             await client.close()  # type: ignore[no-untyped-call]
         await self._close_cluster()
 
@@ -210,8 +226,13 @@ class DaskExecutor:
     async def _connect(self, address: str) -> Client:
         try:
             client: Client = await asyncio.wait_for(
+                # Not the process's default client: dask.compute() elsewhere in this process
+                # (synchronous code) must not find an asynchronous client of ours.
                 Client(  # type: ignore[no-untyped-call]
-                    address, asynchronous=True, timeout=self.connect_timeout
+                    address,
+                    asynchronous=True,
+                    timeout=self.connect_timeout,
+                    set_as_default=False,
                 ),
                 timeout=self.connect_timeout + 5,
             )
@@ -220,6 +241,11 @@ class DaskExecutor:
                 f"DaskExecutor: cannot reach the Dask scheduler at {address!r} within "
                 f"{self.connect_timeout:g}s: {exc}"
             ) from exc
+        if self.forward_logging:
+            try:  # what stages log on the workers appears in this process's log
+                await client.forward_logging()  # type: ignore[no-untyped-call]
+            except Exception as exc:  # e.g. a scheduler that refuses worker plugins
+                logger.warning("DaskExecutor: worker logs are not forwarded: %s", exc)
         return client
 
     async def _close_cluster(self) -> None:
@@ -279,30 +305,11 @@ class DaskExecutor:
         self, client: Client, stage: str, placement: Placement
     ) -> dict[str, float]:
         """The stage's resources as Dask resources, keeping only those some worker declares."""
-        needs = _resource_needs(placement)
+        needs = resource_needs(placement, memory_name="MEMORY")
         if not needs:
             return {}
         workers = await self._workers_resources(client)
-        wanted: dict[str, float] = {}
-        for name, amount in needs.items():
-            capacities = [w[name] for w in workers if name in w]
-            if not capacities:
-                if name not in self._dropped:
-                    self._dropped.add(name)
-                    logger.warning(
-                        "stage %r asks for resource %s=%g, which no Dask worker declares; ignored",
-                        stage,
-                        name,
-                        amount,
-                    )
-                continue
-            if amount > max(capacities):
-                raise ExecutorError(
-                    f"stage {stage!r} asks for {name}={amount:g}, but no Dask worker has that "
-                    f"much (largest: {max(capacities):g})"
-                )
-            wanted[name] = amount
-        return wanted
+        return fit_to_cluster(stage, needs, workers, self._dropped, "Dask worker")
 
     async def _workers_resources(self, client: Client) -> list[dict[str, float]]:
         now = time.monotonic()
@@ -315,14 +322,3 @@ class DaskExecutor:
         workers = [dict(w.get("resources") or {}) for w in identity.get("workers", {}).values()]
         self._worker_info = (now, workers)
         return workers
-
-
-def _resource_needs(placement: Placement) -> dict[str, float]:
-    resources = placement.resources
-    needs = {
-        "CPU": resources.cpus,
-        "GPU": resources.gpus,
-        "MEMORY": None if resources.memory is None else float(resources.memory),
-        **resources.custom,
-    }
-    return {name: amount for name, amount in needs.items() if amount}

@@ -7,6 +7,9 @@ the process boundary with cloudpickle, so lambdas and closures work.
     async with LocalExecutor(use_processes=False) as executor:
         run = await execute_workflow(workflow, executor=executor)
 
+The cluster memory (``get_cluster_memory``) lives in the executor's process; its threads use it
+directly and its worker processes through a private Unix socket (objects.local_memory_server).
+
 Cancelling a task in a worker process terminates that process (a fresh one replaces it); a thread
 cannot be stopped from outside, so a thread task finishes its current item and then sees
 ``get_run_context().cancelled``.
@@ -28,6 +31,7 @@ from flowdapt.domain.errors import ExecutorError
 from flowdapt.engine.executor import Placement
 from flowdapt.engine.task import StageTask, TaskOutcome
 from flowdapt.executors.process_worker import ready, run_pickled
+from flowdapt.objects.local_memory_server import connect_to_local_memory, serve_local_memory
 
 # A fan-out is cut into about this many tasks per worker: enough to balance uneven items,
 # few enough that per-task overhead vanishes next to the work.
@@ -132,7 +136,14 @@ class LocalExecutor:
             if self.mp_context == "forkserver":
                 # Workers fork from a server that has already imported the task runner.
                 context.set_forkserver_preload(["flowdapt.executors.process_worker"])
-            pool = ProcessPool(max_workers=self.cpus, context=context)
+            # Each worker reaches this process's cluster memory through its private socket.
+            address, authkey = serve_local_memory()
+            pool = ProcessPool(
+                max_workers=self.cpus,
+                context=context,
+                initializer=connect_to_local_memory,
+                initargs=(address, authkey),
+            )
             self._process_pool = pool
             # Start every worker now, off the event loop, so the first stage does not pay for it.
             warmups = [pool.schedule(ready) for _ in range(self.cpus)]

@@ -16,8 +16,10 @@ Options (the original's names):
   makes Ray install packages, which downloads them; nothing else is downloaded.
 - ``log_to_driver``: print the workers' output in this process (default true).
 - ``connect_timeout``: seconds to reach a cluster before ``start()`` raises ``ExecutorError``.
+- ``cluster_memory_actor``: the cluster memory's actor, ``{"name", "namespace", "options"}``
+  (see below).
 
-Other options (``dashboard_host``, ``cluster_memory_actor``, …) are ignored with a logged
+Other options (``dashboard_host``, …) are ignored with a logged
 warning, so that an original's config still loads. The dashboard is never started, and Ray's
 usage statistics are off unless ``RAY_USAGE_STATS_ENABLED`` says otherwise.
 
@@ -51,8 +53,11 @@ Honest limits:
   workers, so ``get_run_context().cancelled`` stays false there.
 - Ray does not retry a task whose worker died (``max_retries=0``): the stage fails with
   ``ExecutorError`` ("its Ray worker died"); a stage's own ``retries`` option still applies.
-- The cluster memory (``get_cluster_memory``) is not available on Ray workers yet (the original's
-  cluster-memory actor is not implemented); the object store falls back to artifacts there.
+
+Cluster memory (``get_cluster_memory``) is a named, detached actor holding an object ref per key
+(``cluster_memory_actor``: ``name``, Ray ``namespace`` and actor ``options``; by default
+``flowdapt-cluster-memory`` in ``flowdapt``, no CPUs), created on first use and killed by
+``close()``, on a local Ray and on a cluster alike (objects.ray_memory).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import logging
 import math
 import os
@@ -69,12 +75,15 @@ from typing import Any, Literal
 import cloudpickle
 import ray
 import ray.exceptions
+from ray._private import ray_constants
 
 from flowdapt.domain.errors import ExecutorError
 from flowdapt.engine.executor import Placement
 from flowdapt.engine.task import StageTask, TaskOutcome
+from flowdapt.executors.cluster_resources import fit_to_cluster, resource_needs
 from flowdapt.executors.local import TASKS_PER_WORKER, available_cpus
 from flowdapt.executors.process_worker import run_pickled
+from flowdapt.objects.ray_memory import ACTOR_ENV, actor_settings, kill_cluster_memory_actor
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +120,7 @@ class RayExecutor:
         runtime_env: dict[str, Any] | None = None,
         log_to_driver: bool = True,
         connect_timeout: float = 10.0,
+        cluster_memory_actor: dict[str, Any] | None = None,
         **ignored: Any,
     ) -> None:
         if ignored:
@@ -123,6 +133,7 @@ class RayExecutor:
         self.runtime_env = dict(runtime_env) if runtime_env else None
         self.log_to_driver = log_to_driver
         self.connect_timeout = connect_timeout
+        self.cluster_memory_actor = actor_settings(cluster_memory_actor)
         self._running = False
         self._node_info: tuple[float, list[dict[str, float]]] | None = None
         self._dropped: set[str] = set()
@@ -147,6 +158,7 @@ class RayExecutor:
                 "RayExecutor: Ray is already initialised in this process (one connection per "
                 "process; close the other RayExecutor first)"
             )
+        _without_uv_run_hook()
         # A local start takes seconds; a reachable cluster answers within the connect timeout.
         bound = LOCAL_START_TIMEOUT if self.cluster_address is None else self.connect_timeout + 10
         try:
@@ -155,6 +167,8 @@ class RayExecutor:
             where = self.cluster_address or "a local Ray"
             raise ExecutorError(f"RayExecutor: cannot start or reach {where}: {exc}") from exc
         self._running = True
+        # This process's own cluster-memory calls find the actor as the workers do.
+        os.environ[ACTOR_ENV] = json.dumps(self.cluster_memory_actor)
         await self._nodes_resources()  # the cluster's CPUs size the first fan-outs
 
     async def close(self) -> None:
@@ -170,6 +184,12 @@ class RayExecutor:
             _cancel(ref)
             if not future.done():
                 future.set_exception(_ExecutorClosed())
+        # The cluster memory is the executor's: its values go with it, on a cluster too.
+        try:
+            await asyncio.to_thread(kill_cluster_memory_actor, self.cluster_memory_actor)
+        except Exception as exc:  # a cluster that went away took the actor with it
+            logger.warning("RayExecutor: the cluster memory actor was not ended: %s", exc)
+        os.environ.pop(ACTOR_ENV, None)
         # ray.shutdown() disconnects a driver from a cluster and stops a Ray it started itself.
         await asyncio.to_thread(ray.shutdown)
 
@@ -204,7 +224,7 @@ class RayExecutor:
         options: dict[str, Any] = {
             "include_dashboard": False,
             "log_to_driver": self.log_to_driver,
-            "runtime_env": self.runtime_env,
+            "runtime_env": self._runtime_env(),
         }
         if self.cluster_address is not None:
             options["address"] = self.cluster_address
@@ -221,6 +241,14 @@ class RayExecutor:
             resources=self.resources or None,
         )
         return options
+
+    def _runtime_env(self) -> dict[str, Any]:
+        # The workers learn where the cluster memory actor is from the job's environment.
+        runtime_env = dict(self.runtime_env or {})
+        env_vars = dict(runtime_env.get("env_vars") or {})
+        env_vars[ACTOR_ENV] = json.dumps(self.cluster_memory_actor)
+        runtime_env["env_vars"] = env_vars
+        return runtime_env
 
     def _total_cpus(self) -> int:
         if self._node_info is not None:
@@ -302,29 +330,11 @@ class RayExecutor:
 
     async def _ray_options(self, stage: str, placement: Placement) -> dict[str, Any]:
         """The stage's resources as Ray task options, keeping only those some node declares."""
-        needs = _resource_needs(placement)
+        needs = resource_needs(placement, memory_name="memory")
         if not needs:
             return {}
         nodes = await self._nodes_resources()
-        wanted: dict[str, float] = {}
-        for name, amount in needs.items():
-            capacities = [node[name] for node in nodes if name in node]
-            if not capacities:
-                if name not in self._dropped:
-                    self._dropped.add(name)
-                    logger.warning(
-                        "stage %r asks for resource %s=%g, which no Ray node declares; ignored",
-                        stage,
-                        name,
-                        amount,
-                    )
-                continue
-            if amount > max(capacities):
-                raise ExecutorError(
-                    f"stage {stage!r} asks for {name}={amount:g}, but no Ray node has that "
-                    f"much (largest: {max(capacities):g})"
-                )
-            wanted[name] = amount
+        wanted = fit_to_cluster(stage, needs, nodes, self._dropped, "Ray node")
         options: dict[str, Any] = {}
         if "CPU" in wanted:
             options["num_cpus"] = wanted.pop("CPU")
@@ -350,15 +360,17 @@ class _ExecutorClosed(Exception):
     """Set on the futures of tasks still running when ``close()`` is called."""
 
 
-def _resource_needs(placement: Placement) -> dict[str, float]:
-    resources = placement.resources
-    needs = {
-        "CPU": resources.cpus,
-        "GPU": resources.gpus,
-        "memory": None if resources.memory is None else float(resources.memory),
-        **resources.custom,
-    }
-    return {name: amount for name, amount in needs.items() if amount}
+def _without_uv_run_hook() -> None:
+    """Turn off Ray's `uv run` hook unless ``RAY_ENABLE_UV_RUN_RUNTIME_ENV=1`` asks for it.
+
+    Left on, a server started with ``uv run`` (as ``make run`` and ``make test`` do) makes every
+    Ray worker run ``uv run`` in a copy of the server's working directory, shipped to the cluster
+    as the job's runtime_env: on a cluster that is not this checkout the workers die while
+    starting, and the run waits for them. Ray reads the variable once, when it is first imported
+    (by whichever module comes first), so its constant is set here, just before ``ray.init``.
+    """
+    wanted = os.environ.get("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0").lower() in ("1", "true")
+    ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = wanted
 
 
 def _cancel(ref: ray.ObjectRef[bytes]) -> None:

@@ -7,10 +7,14 @@
         memory.put("weights", [0.1, 0.2])      # in the run's namespace
         memory.get("weights")                  # a copy: values cross by cloudpickle
 
-The local backend (``LocalExecutor``) keeps the values in the executor's process, which thread
-workers share; a worker *process* cannot reach it and gets ClusterMemoryUnavailableError, so
-the object store falls back to artifacts there. The Dask and Ray backends come with their
-executors.
+Backends, chosen by the run's executor:
+
+- ``local`` (LocalExecutor): the values live in the executor's process; its threads use them
+  directly and its worker processes through a private socket (objects.local_memory_server).
+- ``dask`` (DaskExecutor): each value is scattered to the cluster's workers and published on the
+  scheduler under ``flowdapt/{namespace}/{key}``; the scheduler keeps only the reference.
+- ``ray`` (RayExecutor): a named actor holds an object ref per key; the value stays in Ray's
+  object store, owned by the actor, so it outlives the task that put it.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
 
 from flowdapt.engine.context import get_run_context
-from flowdapt.objects.config import current_namespace
-from flowdapt.objects.errors import ClusterMemoryUnavailableError
+from flowdapt.objects.config import cluster_memory_max_size, current_namespace
+from flowdapt.objects.errors import ClusterMemoryUnavailableError, ClusterMemoryValueTooLargeError
+from flowdapt.objects.local_memory_server import STORE, remote_store
 
 
 class ClusterMemory(ABC):
@@ -47,6 +53,12 @@ class ClusterMemory(ABC):
         """Whether `key` holds a value."""
         return self._exists(key, current_namespace(namespace))
 
+    def _check_size(self, key: str, size: int) -> None:
+        """ClusterMemoryValueTooLargeError when `size` bytes exceed the configured limit."""
+        limit = cluster_memory_max_size()
+        if limit is not None and size > limit:
+            raise ClusterMemoryValueTooLargeError(key, size, limit)
+
     @abstractmethod
     def clear(self) -> Any:
         """Remove everything, in every namespace."""
@@ -65,80 +77,77 @@ class ClusterMemory(ABC):
 
 
 class LocalClusterMemory(ClusterMemory):
-    """The ``LocalExecutor``'s cluster memory: in the executor's process, shared by its threads.
+    """The ``LocalExecutor``'s cluster memory: in the executor's process, shared by its threads
+    and, through the executor's private socket, by its worker processes.
 
     ``put`` answers ``"OK"``; ``get`` of a missing key raises ``KeyError(key)``; ``delete``
     answers ``"OK"`` for a key that existed and None otherwise; ``clear`` answers ``"OK"``.
+    Values are stored as cloudpickle bytes, so ``get`` returns a copy.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._store: dict[str, dict[str, bytes]] = {}
-
-    def _reachable(self) -> None:
-        # A worker process has a store of its own that no other worker sees: refuse, so that
-        # callers fall back to storage instead of losing values between stages.
+    def _call(self, operation: str, *args: Any) -> Any:
+        remote = remote_store()
+        if remote is not None:  # a worker process of a LocalExecutor's pool
+            return remote.call(operation, *args)
         if multiprocessing.parent_process() is not None:
+            # Some other child process: its store would be its own, which no other process
+            # sees. Refuse, so that callers fall back to storage instead of losing values.
             raise ClusterMemoryUnavailableError(
-                "the LocalExecutor's cluster memory is reachable from its threads only, "
-                "not from a worker process"
+                "the LocalExecutor's cluster memory is reachable from its threads and its "
+                "worker processes only, not from this process"
             )
+        return getattr(STORE, operation)(*args)
 
     def _get(self, key: str, namespace: str) -> Any:
-        self._reachable()
-        with self._lock:
-            data = self._store.get(namespace, {}).get(key)
-        if data is None:
-            raise KeyError(key)
-        return cloudpickle.loads(data)
+        return cloudpickle.loads(self._call("get", namespace, key))
 
     def _put(self, key: str, value: Any, namespace: str) -> str:
-        self._reachable()
         data = cloudpickle.dumps(value)  # unpicklable values fail here, before anything changes
-        with self._lock:
-            self._store.setdefault(namespace, {})[key] = data
-        return "OK"
+        self._check_size(key, len(data))
+        result: str = self._call("put", namespace, key, data)
+        return result
 
     def _delete(self, key: str, namespace: str) -> str | None:
-        self._reachable()
-        with self._lock:
-            values = self._store.get(namespace)
-            if values is None or key not in values:
-                return None
-            del values[key]
-            if not values:
-                del self._store[namespace]
-        return "OK"
+        result: str | None = self._call("delete", namespace, key)
+        return result
 
     def _exists(self, key: str, namespace: str) -> bool:
-        self._reachable()
-        with self._lock:
-            return key in self._store.get(namespace, {})
+        return bool(self._call("exists", namespace, key))
 
     def clear(self) -> str:
-        self._reachable()
-        with self._lock:
-            self._store.clear()
-        return "OK"
+        result: str = self._call("clear")
+        return result
 
 
-_BACKENDS: dict[str, type[ClusterMemory]] = {"local": LocalClusterMemory}
-_NOT_YET = {"dask": "DaskExecutor", "ray": "RayExecutor"}
+def _dask_backend() -> type[ClusterMemory]:
+    from flowdapt.objects.dask_memory import DaskClusterMemory
+
+    return DaskClusterMemory
+
+
+def _ray_backend() -> type[ClusterMemory]:
+    from flowdapt.objects.ray_memory import RayClusterMemory
+
+    return RayClusterMemory
+
+
+# Dask and Ray are imported only when their backend is first asked for: the server and the
+# LocalExecutor's workers never load them.
+_BACKENDS: dict[str, Callable[[], type[ClusterMemory]]] = {
+    "local": lambda: LocalClusterMemory,
+    "dask": _dask_backend,
+    "ray": _ray_backend,
+}
 _instances: dict[tuple[str, str], ClusterMemory] = {}
 _instances_lock = threading.Lock()
 
 
 def get_cluster_memory_backend(backend: str, **kwargs: Any) -> ClusterMemory:
-    """The process's one instance of `backend` (``local``) for these options.
+    """The process's one instance of `backend` (``local``, ``dask``, ``ray``) for these options.
 
-    An unknown name is a KeyError; ``dask`` and ``ray`` raise ClusterMemoryUnavailableError
-    until their executors exist (the object store then falls back to artifacts).
+    An unknown name is a KeyError.
     """
-    if backend in _NOT_YET:
-        raise ClusterMemoryUnavailableError(
-            f"no {backend} cluster memory: it comes with the {_NOT_YET[backend]}"
-        )
-    cls = _BACKENDS[backend]
+    cls = _BACKENDS[backend]()
     cache_key = (backend, repr(sorted(kwargs.items())))
     with _instances_lock:
         if cache_key not in _instances:

@@ -7,7 +7,8 @@ FlowdaptError
     ├── InvalidArtifactNameError   (also a ValueError) not a single safe path segment
     ├── ArtifactMetadataError      (also a ValueError) `.artifact.json` is not a JSON object
     ├── ObjectNotFoundError        (a FileNotFoundError and a KeyError) nothing under that key
-    └── ClusterMemoryUnavailableError  no cluster memory reachable from here
+    ├── ClusterMemoryUnavailableError  no cluster memory reachable from here
+    └── ClusterMemoryValueTooLargeError (also a ValueError) over the configured size limit
 
 try:
     value = object_store.get("model")
@@ -64,3 +65,18 @@ class ObjectNotFoundError(ObjectLayerError, FileNotFoundError, KeyError):
 
 class ClusterMemoryUnavailableError(ObjectLayerError):
     """Cluster memory cannot be reached from this process (the object store falls back)."""
+
+
+class ClusterMemoryValueTooLargeError(ObjectLayerError, ValueError):
+    """A value larger than ``services.compute.cluster_memory_max_size`` (the object store's
+    fallback strategy puts it in an artifact instead)."""
+
+    def __init__(self, key: str, size: int, limit: int) -> None:
+        self.key, self.size, self.limit = key, size, limit
+        super().__init__(
+            f"the value of '{key}' is {size} bytes serialised, more than the cluster memory "
+            f"takes (services.compute.cluster_memory_max_size: {limit} bytes)"
+        )
+
+    def __reduce__(self) -> tuple[type[ClusterMemoryValueTooLargeError], tuple[str, int, int]]:
+        return type(self), (self.key, self.size, self.limit)

@@ -18,6 +18,7 @@ ObjectNotFoundError, which is both a FileNotFoundError and a KeyError.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from enum import StrEnum
 from typing import Any
@@ -30,7 +31,7 @@ from flowdapt.objects.cluster_memory import (
     put_in_cluster_memory,
 )
 from flowdapt.objects.config import current_namespace, default_strategy
-from flowdapt.objects.errors import ObjectNotFoundError
+from flowdapt.objects.errors import ClusterMemoryValueTooLargeError, ObjectNotFoundError
 from flowdapt.objects.hooks import LoadHook, SaveHook, default_load_hook, default_save_hook
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,13 @@ def put(
             _log_failure("ClusterMemoryObjectPutFailed", key, namespace, exc)
             if chosen is Strategy.CLUSTER_MEMORY:
                 raise
+            if isinstance(exc, ClusterMemoryValueTooLargeError):
+                logger.info("%s; stored in the artifact %r instead", exc, key)
+            # An older value under this key in cluster memory would shadow the artifact.
+            with contextlib.suppress(Exception):
+                delete_from_cluster_memory(
+                    key, namespace=namespace, backend=executor, **(cluster_memory_params or {})
+                )
     artifact = get_artifact(key, namespace, create=True, **(artifact_params or {}))
     (save_artifact_hook or default_save_hook())(artifact, value)
 

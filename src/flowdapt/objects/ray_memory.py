@@ -1,0 +1,171 @@
+"""The RayExecutor's cluster memory: a named actor that holds one object ref per key.
+
+``put`` hands the value to the actor, which puts it in Ray's object store itself, so that the
+actor owns the object: it outlives the task (and the worker process) that put it, and deleting
+the key frees it. ``get`` asks the actor for the ref only and fetches the value from the object
+store, not through the actor (numpy arrays come back zero-copy and read-only, as from
+``ray.get``). (Ray 2.56 removed ``ray.put(_owner=…)``, which would save the actor's copy.)
+
+    memory = get_cluster_memory("ray")      # inside a stage on Ray: the run's executor's
+    memory.put("weights", array)
+    memory.get("weights")
+
+The actor is detached and created on first use, by name (``RayExecutor(cluster_memory_actor=
+{"name": …, "namespace": …, "options": {…}})``; by default ``flowdapt-cluster-memory`` in the Ray
+namespace ``flowdapt``, no CPUs). The executor hands these settings to its workers in the job's
+environment (:data:`ACTOR_ENV`) and kills the actor when it closes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import threading
+from typing import Any
+
+import cloudpickle
+import ray
+import ray.exceptions
+
+from flowdapt.objects.cluster_memory import ClusterMemory
+from flowdapt.objects.config import cluster_memory_max_size
+from flowdapt.objects.errors import ClusterMemoryUnavailableError
+
+# The JSON of the actor settings, set by the RayExecutor for its driver and its workers.
+ACTOR_ENV = "FLOWDAPT_RAY_CLUSTER_MEMORY_ACTOR"
+DEFAULT_ACTOR = {"name": "flowdapt-cluster-memory", "namespace": "flowdapt", "options": {}}
+
+
+def actor_settings(configured: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Name, Ray namespace and actor options: `configured`, else the environment's, else the
+    defaults (each key on its own)."""
+    if configured is None:
+        text = os.environ.get(ACTOR_ENV)
+        configured = json.loads(text) if text else {}
+    settings = {**DEFAULT_ACTOR, **configured}
+    settings["options"] = dict(settings.get("options") or {})
+    return settings
+
+
+def serialized_size(value: Any) -> int:
+    """Bytes of `value` pickled, counting large buffers (numpy, pandas, bytes) without copying
+    them: pickle protocol 5 hands them out of band."""
+    buffers: list[pickle.PickleBuffer] = []
+    head = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    return len(head) + sum(buffer.raw().nbytes for buffer in buffers)
+
+
+class ClusterMemoryActor:
+    """The actor's state: an object ref, owned by the actor, per namespace and key (handed out
+    inside a list, so that Ray passes the ref on instead of resolving it)."""
+
+    def __init__(self) -> None:
+        self._refs: dict[str, dict[str, Any]] = {}
+
+    def put(self, namespace: str, key: str, value: Any) -> str:
+        self._refs.setdefault(namespace, {})[key] = ray.put(value)
+        return "OK"
+
+    def get(self, namespace: str, key: str) -> list[Any] | None:
+        ref = self._refs.get(namespace, {}).get(key)
+        return None if ref is None else [ref]
+
+    def delete(self, namespace: str, key: str) -> str | None:
+        values = self._refs.get(namespace)
+        if values is None or key not in values:
+            return None
+        del values[key]
+        if not values:
+            del self._refs[namespace]
+        return "OK"
+
+    def exists(self, namespace: str, key: str) -> bool:
+        return key in self._refs.get(namespace, {})
+
+    def clear(self) -> str:
+        self._refs.clear()
+        return "OK"
+
+
+class RayClusterMemory(ClusterMemory):
+    """Cluster memory in the named actor of the Ray this process is connected to.
+
+    Answers as the local backend: ``put`` → ``"OK"``, ``get`` of a missing key →
+    ``KeyError(key)``, ``delete`` → ``"OK"`` or None, ``clear`` → ``"OK"``.
+    """
+
+    def __init__(self, **actor: Any) -> None:
+        self.settings = actor_settings(actor or None)
+        self._lock = threading.Lock()
+        self._handle: Any = None
+
+    def _actor(self) -> Any:
+        if not ray.is_initialized():
+            raise ClusterMemoryUnavailableError(
+                "the Ray cluster memory needs a connected Ray (it is reachable from the "
+                "RayExecutor's tasks and its server)"
+            )
+        with self._lock:
+            if self._handle is None:
+                options = {"num_cpus": 0, **self.settings["options"]}
+                self._handle = (
+                    ray.remote(ClusterMemoryActor)
+                    .options(
+                        name=self.settings["name"],
+                        namespace=self.settings["namespace"],
+                        lifetime="detached",
+                        get_if_exists=True,
+                        **options,
+                    )
+                    .remote()
+                )
+            return self._handle
+
+    def _ask(self, method: str, *args: Any) -> Any:
+        for attempt in (1, 2):
+            actor = self._actor()
+            try:
+                return ray.get(getattr(actor, method).remote(*args))
+            except ray.exceptions.RayActorError as exc:  # killed (executor closed) or lost
+                with self._lock:
+                    self._handle = None
+                if attempt == 2:
+                    raise ClusterMemoryUnavailableError(
+                        f"the Ray cluster memory actor {self.settings['name']!r} is not "
+                        f"available: {exc}"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    def _get(self, key: str, namespace: str) -> Any:
+        refs = self._ask("get", namespace, key)
+        if refs is None:
+            raise KeyError(key)
+        return ray.get(refs[0])
+
+    def _put(self, key: str, value: Any, namespace: str) -> str:
+        if cluster_memory_max_size() is not None:
+            self._check_size(key, serialized_size(value))
+        result: str = self._ask("put", namespace, key, value)
+        return result
+
+    def _delete(self, key: str, namespace: str) -> str | None:
+        result: str | None = self._ask("delete", namespace, key)
+        return result
+
+    def _exists(self, key: str, namespace: str) -> bool:
+        return bool(self._ask("exists", namespace, key))
+
+    def clear(self) -> str:
+        result: str = self._ask("clear")
+        return result
+
+
+def kill_cluster_memory_actor(configured: dict[str, Any] | None = None) -> None:
+    """End the actor (and free every value it holds), if it exists; for the executor's close."""
+    settings = actor_settings(configured)
+    try:
+        actor = ray.get_actor(settings["name"], namespace=settings["namespace"])
+    except ValueError:  # never created
+        return
+    ray.kill(actor)
