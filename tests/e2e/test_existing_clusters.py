@@ -8,9 +8,7 @@ session's, tests/conftest.py), so only the server connects to the head.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import ROOT, Server, free_port, wait_until
+from tests.e2e.conftest import ROOT, Server, free_port, stop_process, wait_until
 
 S = "tests.resources.stages"
 RAY_CLI = str(Path(sys.executable).with_name("ray"))
@@ -33,18 +31,6 @@ def _listening(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _stop(process: subprocess.Popen[bytes], group: bool = False) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if group:
-        with contextlib.suppress(ProcessLookupError):  # whatever of it outlived it
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -75,7 +61,7 @@ def ray_head(
         )
         yield port, head
     finally:
-        _stop(head, group=True)  # `ray start --block` stops its node's processes on SIGTERM
+        stop_process(head, group=True)  # `ray start --block` stops its node's processes on SIGTERM
 
 
 def _exited(process: subprocess.Popen[bytes], log: Path) -> bool:
@@ -104,8 +90,8 @@ def dask_cluster() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
         wait_until(lambda: _listening(port), 60, "the Dask scheduler's port")
         yield port, scheduler
     finally:
-        _stop(worker)  # the worker first, so that it does not reconnect
-        _stop(scheduler)
+        stop_process(worker)  # the worker first, so that it does not reconnect
+        stop_process(scheduler)
 
 
 def _run_fan_out(server: Server, kind: str) -> None:

@@ -26,6 +26,7 @@ from flowdapt.domain.runs import RunState
 from flowdapt.executors.dask import DaskExecutor
 from flowdapt.settings import ExecutorSettings
 from tests.conftest import workflow
+from tests.e2e.conftest import stop_process
 
 S = "tests.resources.stages"
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,12 +131,7 @@ def external_scheduler() -> Iterator[str]:
         yield address
     finally:
         for process in (worker, scheduler):  # the worker first, so it does not reconnect
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 @pytest.mark.slow

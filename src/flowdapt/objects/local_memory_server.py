@@ -32,23 +32,29 @@ from flowdapt.objects.errors import ClusterMemoryUnavailableError
 logger = logging.getLogger(__name__)
 
 
-class ByteStore:
-    """Namespaced bytes, safe to use from many threads: what the local cluster memory keeps."""
+class NamespacedStore:
+    """Values by namespace and key, safe to use from many threads: what a cluster memory keeps
+    (cloudpickle bytes here; object refs in the Ray actor).
+
+    ``get`` of a missing key raises ``KeyError(key)``; ``put`` answers ``"OK"``; ``delete``
+    answers ``"OK"`` for a key that existed and None otherwise (an emptied namespace is
+    dropped); ``clear`` answers ``"OK"``.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: dict[str, dict[str, bytes]] = {}
+        self._values: dict[str, dict[str, Any]] = {}
 
-    def get(self, namespace: str, key: str) -> bytes:
+    def get(self, namespace: str, key: str) -> Any:
         with self._lock:
-            data = self._values.get(namespace, {}).get(key)
-        if data is None:
-            raise KeyError(key)
-        return data
+            values = self._values.get(namespace, {})
+            if key not in values:
+                raise KeyError(key)
+            return values[key]
 
-    def put(self, namespace: str, key: str, data: bytes) -> str:
+    def put(self, namespace: str, key: str, value: Any) -> str:
         with self._lock:
-            self._values.setdefault(namespace, {})[key] = data
+            self._values.setdefault(namespace, {})[key] = value
         return "OK"
 
     def delete(self, namespace: str, key: str) -> str | None:
@@ -72,7 +78,7 @@ class ByteStore:
 
 
 # The process's store: the local cluster memory of every LocalExecutor in this process.
-STORE = ByteStore()
+STORE = NamespacedStore()
 _OPERATIONS = {"get", "put", "delete", "exists", "clear"}
 
 
@@ -137,7 +143,7 @@ def serve_local_memory() -> tuple[str, bytes]:
 
 
 class RemoteStore:
-    """A worker process's view of the executor's :class:`ByteStore`: one connection per thread."""
+    """A worker process's view of the executor's store: one connection per thread."""
 
     def __init__(self, address: str, authkey: bytes) -> None:
         self.address = address

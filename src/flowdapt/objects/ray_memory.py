@@ -31,6 +31,7 @@ import ray.exceptions
 from flowdapt.objects.cluster_memory import ClusterMemory
 from flowdapt.objects.config import cluster_memory_max_size
 from flowdapt.objects.errors import ClusterMemoryUnavailableError
+from flowdapt.objects.local_memory_server import NamespacedStore
 
 # The JSON of the actor settings, set by the RayExecutor for its driver and its workers.
 ACTOR_ENV = "FLOWDAPT_RAY_CLUSTER_MEMORY_ACTOR"
@@ -56,36 +57,18 @@ def serialized_size(value: Any) -> int:
     return len(head) + sum(buffer.raw().nbytes for buffer in buffers)
 
 
-class ClusterMemoryActor:
+class ClusterMemoryActor(NamespacedStore):
     """The actor's state: an object ref, owned by the actor, per namespace and key (handed out
     inside a list, so that Ray passes the ref on instead of resolving it)."""
 
-    def __init__(self) -> None:
-        self._refs: dict[str, dict[str, Any]] = {}
-
     def put(self, namespace: str, key: str, value: Any) -> str:
-        self._refs.setdefault(namespace, {})[key] = ray.put(value)
-        return "OK"
+        return super().put(namespace, key, ray.put(value))
 
     def get(self, namespace: str, key: str) -> list[Any] | None:
-        ref = self._refs.get(namespace, {}).get(key)
-        return None if ref is None else [ref]
-
-    def delete(self, namespace: str, key: str) -> str | None:
-        values = self._refs.get(namespace)
-        if values is None or key not in values:
+        try:
+            return [super().get(namespace, key)]
+        except KeyError:
             return None
-        del values[key]
-        if not values:
-            del self._refs[namespace]
-        return "OK"
-
-    def exists(self, namespace: str, key: str) -> bool:
-        return key in self._refs.get(namespace, {})
-
-    def clear(self) -> str:
-        self._refs.clear()
-        return "OK"
 
 
 class RayClusterMemory(ClusterMemory):
@@ -123,19 +106,25 @@ class RayClusterMemory(ClusterMemory):
             return self._handle
 
     def _ask(self, method: str, *args: Any) -> Any:
-        for attempt in (1, 2):
-            actor = self._actor()
-            try:
-                return ray.get(getattr(actor, method).remote(*args))
-            except ray.exceptions.RayActorError as exc:  # killed (executor closed) or lost
-                with self._lock:
-                    self._handle = None
-                if attempt == 2:
-                    raise ClusterMemoryUnavailableError(
-                        f"the Ray cluster memory actor {self.settings['name']!r} is not "
-                        f"available: {exc}"
-                    ) from exc
-        raise AssertionError("unreachable")
+        try:
+            return self._call(method, *args)
+        except ray.exceptions.RayActorError:  # killed (an executor closed) or lost: once more,
+            pass  # with an actor made afresh
+        try:
+            return self._call(method, *args)
+        except ray.exceptions.RayActorError as exc:
+            raise ClusterMemoryUnavailableError(
+                f"the Ray cluster memory actor {self.settings['name']!r} is not available: {exc}"
+            ) from exc
+
+    def _call(self, method: str, *args: Any) -> Any:
+        actor = self._actor()
+        try:
+            return ray.get(getattr(actor, method).remote(*args))
+        except ray.exceptions.RayActorError:
+            with self._lock:
+                self._handle = None
+            raise
 
     def _get(self, key: str, namespace: str) -> Any:
         refs = self._ask("get", namespace, key)
