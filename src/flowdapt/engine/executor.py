@@ -18,10 +18,16 @@ from flowdapt.engine.task import StageTask, TaskOutcome
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Where and how a stage's tasks want to run: its resources and options."""
+    """Where and how a stage's tasks want to run: its resources and options.
+
+    ``keep_result``: the stage's one value is only passed on to later stages' calls, so the
+    executor may leave it where it was made (a Ray object, a Dask future) and return a handle of
+    its own as the outcome's value; it then accepts those handles among later tasks' ``plan.args``.
+    """
 
     resources: StageResources
     options: StageOptions
+    keep_result: bool = False
 
 
 @runtime_checkable

@@ -38,6 +38,9 @@ class WorkflowGraph:
     dependents: Mapping[str, tuple[str, ...]]
     groups: tuple[tuple[str, ...], ...]
     sinks: tuple[str, ...]
+    # Stages whose result is only ever an argument of later stages' calls: never the run's result
+    # and never the items a fan-out maps over, so the driver never needs the value itself.
+    passed_on: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, workflow: WorkflowResource) -> WorkflowGraph:
@@ -66,9 +69,21 @@ class WorkflowGraph:
             dependents=MappingProxyType({k: tuple(v) for k, v in dependents.items()}),
             groups=tuple(tuple(group) for group in workflow.stage_groups()),
             sinks=tuple(name for name in nodes if not dependents[name]),
+            passed_on=frozenset(
+                name
+                for name, node in nodes.items()
+                if not node.parameterized  # a fan-out's items come back one by one anyway
+                and dependents[name]
+                and not any(_maps_over(nodes[d], name) for d in dependents[name])
+            ),
         )
 
     @property
     def order(self) -> tuple[str, ...]:
         """A topological order (group by group, declaration order within a group)."""
         return tuple(name for group in self.groups for name in group)
+
+
+def _maps_over(node: StageNode, dependency: str) -> bool:
+    """Whether `node` is a fan-out over `dependency`'s result (its first dependency, no map_on)."""
+    return node.parameterized and not node.options.map_on and node.depends_on[0] == dependency

@@ -169,6 +169,7 @@ class WorkflowRunner:
             on_failure=self._stage_failed,
             on_progress=self._notify_stage,
             sleep=self._sleep,
+            keep_result=node.name in self.graph.passed_on,
         )
         self._active[node.name] = execution
         execution.start()

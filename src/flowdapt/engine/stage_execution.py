@@ -65,10 +65,11 @@ class StageExecution:
         on_failure: Callable[[StageExecution, StageFailure], None],
         on_progress: Callable[[StageRun], None],
         sleep: Callable[[float], Awaitable[None]],
+        keep_result: bool = False,
     ) -> None:
         self.node, self.plan, self.items, self.record = node, plan, items, record
         self._executor, self._context = executor, context
-        self._placement = Placement(node.resources, node.options)
+        self._placement = Placement(node.resources, node.options, keep_result and items is None)
         self._on_success, self._on_failure, self._on_progress = on_success, on_failure, on_progress
         self._sleep = sleep
         self._results: list[Any] = [None] * (1 if items is None else len(items))

@@ -37,7 +37,11 @@ A fan-out is cut into about four tasks per worker thread the scheduler reports.
 Tasks travel as cloudpickle bytes (lambdas and closures work) with ``pure=False``, so every call
 is its own Dask task even when two workflows share stage names. The workers must be able to import
 the stage functions' modules (install the plugin on them). What a stage returns that cannot be
-sent back becomes a failure of that item, as on the LocalExecutor's worker processes.
+sent back becomes a failure of that item, as on the LocalExecutor's worker processes. A stage
+whose value only feeds later stages' calls (not the run's result, not the items of a fan-out)
+leaves it on the worker that made it, as a future: the next tasks get it from there, worker to
+worker, and it is released when the run no longer holds it (Dask recomputes it, running the stage
+again, should that worker die while a later task still needs it).
 
 Honest limits:
 
@@ -60,8 +64,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import operator
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import cloudpickle
@@ -74,13 +80,21 @@ from flowdapt.engine.executor import Placement
 from flowdapt.engine.task import StageTask, TaskOutcome
 from flowdapt.executors.cluster_resources import fit_to_cluster, resource_needs
 from flowdapt.executors.local import TASKS_PER_WORKER, available_cpus
-from flowdapt.executors.process_worker import run_pickled
+from flowdapt.executors.process_worker import run_pickled, run_pickled_keeping
+from flowdapt.executors.remote_values import lift
 from flowdapt.objects.dask_memory import clear_published
 
 logger = logging.getLogger(__name__)
 
 # How long the workers' declared resources are reused before the scheduler is asked again.
 WORKER_INFO_TTL = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class DaskValue:
+    """A stage's value left on the Dask worker that made it (released with this handle)."""
+
+    future: Future[Any]
 
 
 class DaskExecutor:
@@ -262,6 +276,7 @@ class DaskExecutor:
 
     async def _run(self, client: Client, task: StageTask, placement: Placement) -> TaskOutcome:
         wanted = await self._dask_resources(client, task.stage, placement)
+        task, handles = lift(task, DaskValue)
         try:
             payload = cloudpickle.dumps(task)
         except Exception as exc:
@@ -269,19 +284,23 @@ class DaskExecutor:
                 f"stage {task.stage!r}: its function or arguments cannot be sent to a Dask "
                 f"worker: {type(exc).__name__}: {exc}"
             ) from exc
-        future: Future[bytes] = client.submit(
-            run_pickled,
-            payload,
-            key=f"{task.stage}-{uuid.uuid4().hex}",
-            pure=False,
-            resources=wanted or None,
+        key = f"{task.stage}-{uuid.uuid4().hex}"
+        arguments = [handle.future for handle in handles]  # Dask hands the values to the task
+        run = run_pickled_keeping if placement.keep_result else run_pickled
+        submitted: Future[Any] = client.submit(
+            run, payload, *arguments, key=key, pure=False, resources=wanted or None
         )
+        future, kept = submitted, None
+        if placement.keep_result:  # the outcome comes here, the value stays where it was made
+            future = client.submit(operator.getitem, submitted, 0, key=f"{key}-outcome")
+            kept = client.submit(operator.getitem, submitted, 1, key=f"{key}-value")
         try:
             data = await future
         except asyncio.CancelledError:
             if client.status == "running":  # a closed client's tasks are gone already
-                await future.cancel(  # type: ignore[no-untyped-call]
-                    reason="cancelled by flowdapt"
+                await client.cancel(  # type: ignore[no-untyped-call]
+                    [f for f in (submitted, future, kept) if f is not None],
+                    reason="cancelled by flowdapt",
                 )
             raise
         except KilledWorker as exc:
@@ -299,6 +318,8 @@ class DaskExecutor:
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         outcome: TaskOutcome = cloudpickle.loads(data)
+        if kept is not None and not outcome.failures:
+            outcome.values = [DaskValue(kept)]
         return outcome
 
     async def _dask_resources(

@@ -11,7 +11,8 @@ from typing import Any
 
 import cloudpickle
 
-from flowdapt.engine.task import ItemFailure, StageTask, TaskOutcome
+from flowdapt.engine.task import ItemFailure, TaskOutcome
+from flowdapt.executors.remote_values import lower
 
 
 def ready() -> bool:
@@ -19,16 +20,54 @@ def ready() -> bool:
     return True
 
 
-def run_pickled(payload: bytes) -> bytes:
-    task: StageTask = cloudpickle.loads(payload)
+def run_pickled(payload: bytes, *arguments: Any) -> bytes:
+    """Run the task in `payload`; `arguments` fill its argument slots (see remote_values)."""
+    task = lower(cloudpickle.loads(payload), arguments)
+    return _pickled(task.stage, task())
+
+
+def run_pickled_keeping(payload: bytes, *arguments: Any) -> tuple[bytes, Any]:
+    """As run_pickled, but the call's value comes back apart from the outcome (which holds None
+    in its place), for an engine to keep on the cluster: ``(outcome bytes, value)``."""
+    task = lower(cloudpickle.loads(payload), arguments)
     outcome = task()
+    value = None
+    if outcome.values and not outcome.failures:
+        problem = _unsendable(outcome.values[0])
+        if problem is None:
+            value, outcome.values = outcome.values[0], [None]
+        else:
+            failure = _send_failure(task.stage, outcome.values[0], problem, position=0)
+            outcome = TaskOutcome([None], [failure])
+    return _pickled(task.stage, outcome), value
+
+
+def _pickled(stage: str, outcome: TaskOutcome) -> bytes:
     try:
         data: bytes = cloudpickle.dumps(outcome)
         cloudpickle.loads(data)  # exceptions may pickle yet fail to rebuild in the parent
         return data
     except Exception:
-        safe: bytes = cloudpickle.dumps(_transportable(task.stage, outcome))
+        safe: bytes = cloudpickle.dumps(_transportable(stage, outcome))
         return safe
+
+
+def _unsendable(value: Any) -> str | None:
+    """Why `value` cannot be pickled, or None; large buffers are handed out of band, not
+    copied, so that checking a big array costs little."""
+    try:
+        cloudpickle.dumps(value, protocol=5, buffer_callback=lambda _: None)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _send_failure(stage: str, value: Any, problem: str, *, position: int) -> ItemFailure:
+    error = TypeError(
+        f"stage {stage!r} returned a {type(value).__name__} that cannot be sent back from "
+        f"the worker process: {problem}"
+    )
+    return ItemFailure.capture(position, error)
 
 
 def _transportable(stage: str, outcome: TaskOutcome) -> TaskOutcome:
@@ -42,11 +81,8 @@ def _transportable(stage: str, outcome: TaskOutcome) -> TaskOutcome:
             values.append(value)
             continue
         values.append(None)
-        problem = TypeError(
-            f"stage {stage!r} returned a {type(value).__name__} that cannot be sent back from "
-            f"the worker process: {_pickling_error(value)}"
-        )
-        failures[position] = ItemFailure.capture(position, problem)
+        problem = _pickling_error(value)
+        failures[position] = _send_failure(stage, value, problem, position=position)
     return TaskOutcome(values, sorted(failures.values(), key=lambda f: f.position))
 
 

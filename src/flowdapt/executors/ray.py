@@ -34,7 +34,10 @@ LocalExecutor), and a stage that asks for more of a resource than any node has f
 Tasks travel as cloudpickle bytes (lambdas and closures work), every call its own Ray task, so
 two workflows that share stage names run their own functions. The workers must be able to import
 the stage functions' modules (install the plugin on the nodes, or use ``runtime_env``). What a
-stage returns that cannot be sent back becomes a failure of that item.
+stage returns that cannot be sent back becomes a failure of that item. A stage whose value only
+feeds later stages' calls (not the run's result, not the items of a fan-out) leaves it in Ray's
+object store, owned by the server's driver: the next tasks get it from there, worker to worker,
+and it is freed when the run no longer holds it.
 
 Honest limits:
 
@@ -70,6 +73,7 @@ import logging
 import math
 import os
 import time
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import cloudpickle
@@ -82,7 +86,8 @@ from flowdapt.engine.executor import Placement
 from flowdapt.engine.task import StageTask, TaskOutcome
 from flowdapt.executors.cluster_resources import fit_to_cluster, resource_needs
 from flowdapt.executors.local import TASKS_PER_WORKER, available_cpus
-from flowdapt.executors.process_worker import run_pickled
+from flowdapt.executors.process_worker import run_pickled, run_pickled_keeping
+from flowdapt.executors.remote_values import lift
 from flowdapt.objects.ray_memory import ACTOR_ENV, actor_settings, kill_cluster_memory_actor
 
 logger = logging.getLogger(__name__)
@@ -93,8 +98,20 @@ NODE_INFO_TTL = 2.0
 # Bounds ray.init of a local Ray.
 LOCAL_START_TIMEOUT = 120.0
 
+# How long a cancelled task may take to be settled by Ray before the executor moves on.
+CANCEL_SETTLE_TIMEOUT = 10.0
+
 # One remote function for every task. A worker that dies is not retried by Ray (see above).
 _remote_run = ray.remote(max_retries=0)(run_pickled)
+# The same, returning the stage's value as a second object, which stays in the object store.
+_remote_run_keeping = ray.remote(max_retries=0, num_returns=2)(run_pickled_keeping)
+
+
+@dataclass(frozen=True, slots=True)
+class RayValue:
+    """A stage's value left in Ray's object store (owned by the driver, freed with this handle)."""
+
+    ref: ray.ObjectRef[Any]
 
 
 class RayExecutor:
@@ -261,6 +278,7 @@ class RayExecutor:
         if self._node_info is None or time.monotonic() - self._node_info[0] >= NODE_INFO_TTL:
             await self._nodes_resources()  # nodes come and go: batch_size reads this
         options = await self._ray_options(task.stage, placement)
+        task, handles = lift(task, RayValue)
         try:
             payload = cloudpickle.dumps(task)
         except Exception as exc:
@@ -269,38 +287,27 @@ class RayExecutor:
                 f"worker: {type(exc).__name__}: {exc}"
             ) from exc
         self._require_running()
-        ref = _remote_run.options(name=task.stage, **options).remote(payload)
+        arguments = [handle.ref for handle in handles]  # Ray hands the values to the task
+        kept: ray.ObjectRef[Any] | None = None
+        if placement.keep_result:
+            remote = _remote_run_keeping.options(name=task.stage, **options)
+            ref, kept = remote.remote(payload, *arguments)
+        else:
+            ref = _remote_run.options(name=task.stage, **options).remote(payload, *arguments)
         future = self._watch(ref)
         try:
             data = await future
         except asyncio.CancelledError:
             _cancel(ref)
+            await _until_settled(future)
             raise
-        except _ExecutorClosed as exc:
-            raise ExecutorError(
-                f"stage {task.stage!r}: its Ray task was lost: the executor was closed"
-            ) from exc
-        except ray.exceptions.WorkerCrashedError as exc:
-            raise ExecutorError(
-                f"stage {task.stage!r}: its Ray worker died while running it ({exc})"
-            ) from exc
-        except ray.exceptions.TaskCancelledError as exc:
-            raise ExecutorError(
-                f"stage {task.stage!r}: its Ray task was cancelled by the cluster ({exc})"
-            ) from exc
-        except ray.exceptions.RayTaskError as exc:  # the worker could not load the task
-            cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-            raise ExecutorError(
-                f"stage {task.stage!r}: the Ray worker could not run its task: "
-                f"{type(cause).__name__}: {cause}"
-            ) from exc
-        except ray.exceptions.RayError as exc:
-            raise ExecutorError(
-                f"stage {task.stage!r}: Ray failed its task: {type(exc).__name__}: {exc}"
-            ) from exc
+        except (_ExecutorClosed, ray.exceptions.RayError) as exc:
+            raise _executor_error(task.stage, exc) from exc
         finally:
             self._inflight.pop(ref, None)
         outcome: TaskOutcome = cloudpickle.loads(data)
+        if kept is not None and not outcome.failures:
+            outcome.values = [RayValue(kept)]
         return outcome
 
     def _watch(self, ref: ray.ObjectRef[bytes]) -> asyncio.Future[bytes]:
@@ -360,6 +367,23 @@ class _ExecutorClosed(Exception):
     """Set on the futures of tasks still running when ``close()`` is called."""
 
 
+def _executor_error(stage: str, exc: Exception) -> ExecutorError:
+    """What Ray (or close()) did to a task, said in the stage's terms."""
+    if isinstance(exc, _ExecutorClosed):
+        return ExecutorError(f"stage {stage!r}: its Ray task was lost: the executor was closed")
+    if isinstance(exc, ray.exceptions.WorkerCrashedError):
+        return ExecutorError(f"stage {stage!r}: its Ray worker died while running it ({exc})")
+    if isinstance(exc, ray.exceptions.TaskCancelledError):
+        return ExecutorError(f"stage {stage!r}: its Ray task was cancelled by the cluster ({exc})")
+    if isinstance(exc, ray.exceptions.RayTaskError):  # the worker could not load the task
+        cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+        return ExecutorError(
+            f"stage {stage!r}: the Ray worker could not run its task: "
+            f"{type(cause).__name__}: {cause}"
+        )
+    return ExecutorError(f"stage {stage!r}: Ray failed its task: {type(exc).__name__}: {exc}")
+
+
 def _without_uv_run_hook() -> None:
     """Turn off Ray's `uv run` hook unless ``RAY_ENABLE_UV_RUN_RUNTIME_ENV=1`` asks for it.
 
@@ -379,6 +403,21 @@ def _cancel(ref: ray.ObjectRef[bytes]) -> None:
         ray.cancel(ref, force=True)
     except Exception as exc:  # already finished, or Ray is gone: nothing left to stop
         logger.debug("ray.cancel failed: %s", exc)
+
+
+async def _until_settled(future: asyncio.Future[bytes]) -> None:
+    """Wait (bounded) until Ray has settled a cancelled task.
+
+    ``ray.cancel(force=True)`` returns before the killed worker is gone, and until Ray has seen it
+    die, the driver may hand the worker's lease to the next task of the same shape, which then
+    fails with "worker died". Waiting for the cancelled ref to resolve closes that window.
+    """
+    with contextlib.suppress(BaseException):
+        await asyncio.wait({future}, timeout=CANCEL_SETTLE_TIMEOUT)
+    if not future.done():
+        future.cancel()  # nobody reads it any more; its callback ignores a settled future
+    elif not future.cancelled():
+        future.exception()  # retrieved: no "exception was never retrieved" warning
 
 
 async def _probe(address: str, seconds: float) -> None:
