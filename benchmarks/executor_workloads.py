@@ -23,6 +23,11 @@ def make_array(nbytes: int) -> np.ndarray:
     return np.arange(nbytes // 8, dtype=np.float64)
 
 
+def checksum(array: np.ndarray) -> float:
+    """The stage after make_array: reads every element of the value it was handed."""
+    return float(array.sum())
+
+
 def put_big(nbytes: int) -> dict[str, float]:
     """Stage 1: make the array (not timed), put it in the object store (timed)."""
     array = make_array(nbytes)

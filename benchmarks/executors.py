@@ -14,7 +14,10 @@ Figures (the Dask/Ray issue's "Must show"):
    executor running; the server's RSS alone and with its process tree after 2 s idle;
 4. object store: a 100 MB float64 array put in one stage and got in the next, against raw
    ``ray.put`` + ``ray.get`` in the driver (Ray), and where the value was held; the same on Dask;
-5. an artifact round trip of 100 MB on ``file`` against ``open().write/read`` in the same place.
+5. an artifact round trip of 100 MB on ``file`` against ``open().write/read`` in the same place;
+6. a 100 MB array returned by one stage and summed by the next (the value stays on the cluster),
+   against the raw engine chaining the same two tasks (``f.remote(g.remote())``;
+   ``client.submit(f, client.submit(g))``).
 
 Each engine runs in a subprocess of this script (Ray allows one ``ray.init`` per process): it
 starts the executor once and measures the raw engine on that same cluster, alternating raw and
@@ -295,6 +298,49 @@ async def efficiency(
     )
 
 
+async def handed_on(
+    label: str, executor: Any, nbytes: int, repeat: int, raw: Callable[[int], float]
+) -> None:
+    """Figure 6: a value returned by one stage and read by the next, against the raw chain."""
+    import executor_workloads as ew
+
+    definition = workflow(
+        "handed_on",
+        {"name": "make", "target": ew.make_array},
+        {"name": "sum", "target": ew.checksum, "depends_on": ["make"]},
+    )
+    expected = float(ew.make_array(nbytes).sum())
+    ours_times, raw_times = [], []
+    for index in range(repeat + 1):  # the first round warms up and is not counted
+        took, total = await timed(
+            lambda: execute_workflow(
+                definition,
+                {"nbytes": nbytes},
+                namespace=NAMESPACE,
+                executor=executor,
+                return_result=True,
+            )
+        )
+        if total != expected:
+            raise AssertionError(f"the array came back changed: {total} != {expected}")
+        gc.collect()
+        raw_took = await asyncio.to_thread(raw, nbytes)
+        if index:
+            ours_times.append(took)
+            raw_times.append(raw_took)
+    ours, raw_s = Samples(ours_times), Samples(raw_times)
+    ratio = ours.median / raw_s.median
+    figure(
+        f"{label}: {nbytes / 1e6:.0f} MB value handed to the next stage",
+        seconds(ours.median),
+        f"raw chain {seconds(raw_s.median)}",
+        ratio,
+        "(no goal)",
+        None,
+        spread_text(ours, raw_s),
+    )
+
+
 async def object_store_round_trip(
     executor: Any, nbytes: int, repeat: int, raw: Callable[[Any], float] | None
 ) -> None:
@@ -385,6 +431,14 @@ async def dask_part(args: argparse.Namespace) -> bool:
 
                 return list(client.gather(client.map(ew.run_chunk, parts, pure=False)))
 
+            def raw_chain(nbytes: int) -> float:
+                import executor_workloads as ew
+
+                began = time.perf_counter()
+                made = client.submit(ew.make_array, nbytes, pure=False)
+                client.submit(ew.checksum, made, pure=False).result()
+                return time.perf_counter() - began
+
             engine = Engine(
                 "dask",
                 executor,
@@ -413,6 +467,10 @@ async def dask_part(args: argparse.Namespace) -> bool:
                 guarded(
                     "object store (dask)",
                     lambda: object_store_round_trip(executor, args.nbytes, args.repeat, None),
+                ),
+                guarded(
+                    "handed on (dask)",
+                    lambda: handed_on("dask", executor, args.nbytes, args.repeat, raw_chain),
                 ),
             ]
             for run in figures:
@@ -446,6 +504,13 @@ async def ray_part(args: argparse.Namespace) -> bool:
 
         def batched_sync(parts: list[list[int]]) -> list[list[int]]:
             return list(ray.get([remote_chunk.remote(part) for part in parts]))
+
+        remote_make, remote_checksum = ray.remote(ew.make_array), ray.remote(ew.checksum)
+
+        def raw_chain(nbytes: int) -> float:
+            began = time.perf_counter()
+            ray.get(remote_checksum.remote(remote_make.remote(nbytes)))
+            return time.perf_counter() - began
 
         def raw_put_get(array: Any) -> float:
             gc.collect()
@@ -485,6 +550,10 @@ async def ray_part(args: argparse.Namespace) -> bool:
             guarded(
                 "object store (ray)",
                 lambda: object_store_round_trip(executor, args.nbytes, args.repeat, raw_put_get),
+            ),
+            guarded(
+                "handed on (ray)",
+                lambda: handed_on("ray", executor, args.nbytes, args.repeat, raw_chain),
             ),
         ]
         for run in figures:

@@ -80,19 +80,15 @@ async def test_a_kept_value_that_cannot_be_sent_fails_its_stage_clearly(executor
 
 
 def test_only_values_that_are_call_arguments_stay_on_the_cluster():
-    graph = WorkflowGraph.build(
-        WorkflowResource.model_validate(
-            workflow(
-                {"name": "items", "target": "builtins.list"},
-                {"name": "fan", "target": "builtins.str", "type": "parameterized",
-                 "depends_on": ["items"]},
-                {"name": "model", "target": "builtins.dict"},
-                {"name": "use", "target": "builtins.str", "type": "parameterized",
-                 "map_on": "x", "depends_on": ["model"]},
-                {"name": "fan_result", "target": "builtins.len", "depends_on": ["fan"]},
-            )  # fmt: skip
-        )
-    )
+    definition = workflow(
+        {"name": "items", "target": "builtins.list"},
+        {"name": "fan", "target": "builtins.str", "type": "parameterized", "depends_on": ["items"]},
+        {"name": "model", "target": "builtins.dict"},
+        {"name": "use", "target": "builtins.str", "type": "parameterized", "map_on": "x",
+         "depends_on": ["model"]},
+        {"name": "fan_result", "target": "builtins.len", "depends_on": ["fan"]},
+    )  # fmt: skip
+    graph = WorkflowGraph.build(WorkflowResource.model_validate(definition))
     # items: a fan-out maps over it; fan: a fan-out's items come back one by one; sinks: the
     # run's result. Only the model, an argument of every item of `use`, stays.
     assert graph.passed_on == frozenset({"model"})

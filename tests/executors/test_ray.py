@@ -115,3 +115,13 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def test_a_value_in_cluster_memory_outlives_the_worker_that_put_it(ray_executor):
+    key = f"key_{os.getpid()}_{time.monotonic_ns()}"
+    put = workflow({"name": "put", "target": "tests.resources.memory_stages.put_then_die"})
+    run = await asyncio.wait_for(execute_workflow(put, {"key": key}, executor=ray_executor), 60)
+    assert run.state is RunState.FAILED  # the worker ended itself after the put
+    read = workflow({"name": "read", "target": "tests.resources.memory_stages.read_all"})
+    value = await execute_workflow(read, {"key": key}, executor=ray_executor, return_result=True)
+    assert value == {"weights": [4, 5, 6]}

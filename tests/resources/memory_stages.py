@@ -89,3 +89,16 @@ def log_a_warning(text: str) -> str:
 
     logging.getLogger("tests.stage_code").warning("stage says: %s", text)
     return text
+
+
+def put_then_die(key: str) -> None:
+    """Put a value, wait until the Ray cluster memory actor owns its copy, then end the worker."""
+    import ray
+
+    from flowdapt.objects.ray_memory import actor_settings
+
+    get_cluster_memory().put(key, {"weights": [4, 5, 6]})
+    settings = actor_settings()
+    actor = ray.get_actor(settings["name"], namespace=settings["namespace"])
+    ray.get(actor.get_owned.remote(get_run_context().namespace, key))
+    os._exit(3)

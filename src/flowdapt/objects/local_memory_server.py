@@ -57,6 +57,18 @@ class NamespacedStore:
             self._values.setdefault(namespace, {})[key] = value
         return "OK"
 
+    def replace(self, namespace: str, key: str, old: Any, new: Any) -> bool:
+        """Swap `key`'s value for `new` only if it is still `old` itself (not put or deleted
+        since); ``new is None`` removes the key then."""
+        with self._lock:
+            values = self._values.get(namespace, {})
+            if values.get(key) is not old:
+                return False
+            if new is not None:
+                values[key] = new
+                return True
+        return self.delete(namespace, key) is not None
+
     def delete(self, namespace: str, key: str) -> str | None:
         with self._lock:
             values = self._values.get(namespace)

@@ -1,10 +1,14 @@
 """The RayExecutor's cluster memory: a named actor that holds one object ref per key.
 
-``put`` hands the value to the actor, which puts it in Ray's object store itself, so that the
-actor owns the object: it outlives the task (and the worker process) that put it, and deleting
-the key frees it. ``get`` asks the actor for the ref only and fetches the value from the object
-store, not through the actor (numpy arrays come back zero-copy and read-only, as from
-``ray.get``). (Ray 2.56 removed ``ray.put(_owner=…)``, which would save the actor's copy.)
+``put`` puts the value in Ray's object store (``ray.put``, as a user would) and hands the actor
+the ref, which the actor holds at once — a ``get`` right after finds it — and then, in a thread
+of its own, copies into an object the actor owns: the value must outlive the putting worker
+process (Ray frees an object with its owner), and Ray 2.56 removed ``ray.put(_owner=…)``, which
+would have made the first copy the actor's. Until that copy is done (milliseconds per hundred MB)
+the value depends on the putting worker; should that worker die first, the key is removed and
+logged. Deleting the key frees the object. ``get`` asks the actor for the ref only and fetches
+the value from the object store, not through the actor (numpy arrays come back zero-copy and
+read-only, as from ``ray.get``).
 
     memory = get_cluster_memory("ray")      # inside a stage on Ray: the run's executor's
     memory.put("weights", array)
@@ -18,7 +22,9 @@ environment (:data:`ACTOR_ENV`) and kills the actor when it closes.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import logging
 import os
 import pickle
 import threading
@@ -32,6 +38,8 @@ from flowdapt.objects.cluster_memory import ClusterMemory
 from flowdapt.objects.config import cluster_memory_max_size
 from flowdapt.objects.errors import ClusterMemoryUnavailableError
 from flowdapt.objects.local_memory_server import NamespacedStore
+
+logger = logging.getLogger(__name__)
 
 # The JSON of the actor settings, set by the RayExecutor for its driver and its workers.
 ACTOR_ENV = "FLOWDAPT_RAY_CLUSTER_MEMORY_ACTOR"
@@ -58,17 +66,45 @@ def serialized_size(value: Any) -> int:
 
 
 class ClusterMemoryActor(NamespacedStore):
-    """The actor's state: an object ref, owned by the actor, per namespace and key (handed out
-    inside a list, so that Ray passes the ref on instead of resolving it)."""
+    """The actor's state: an object ref per namespace and key — the putter's until the actor's
+    own copy replaces it (refs travel inside a list, so that Ray passes them on instead of
+    resolving them)."""
 
-    def put(self, namespace: str, key: str, value: Any) -> str:
-        return super().put(namespace, key, ray.put(value))
+    def __init__(self) -> None:
+        super().__init__()
+        # One thread: copies happen in put order, and a no-op task waits for all before it.
+        self._copies = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="own-copy")
+
+    def adopt(self, namespace: str, key: str, refs: list[Any]) -> str:
+        borrowed = refs[0]
+        result = super().put(namespace, key, borrowed)
+        self._copies.submit(self._own, namespace, key, borrowed)
+        return result
 
     def get(self, namespace: str, key: str) -> list[Any] | None:
         try:
             return [super().get(namespace, key)]
         except KeyError:
             return None
+
+    def get_owned(self, namespace: str, key: str) -> list[Any] | None:
+        """As get, once every copy begun so far is done (for a putter that has gone)."""
+        self._copies.submit(lambda: None).result()
+        return self.get(namespace, key)
+
+    def _own(self, namespace: str, key: str, borrowed: Any) -> None:
+        try:
+            owned = ray.put(ray.get(borrowed))
+        except Exception as exc:  # the putting worker died before the copy: the value is gone
+            logger.warning(
+                "cluster memory: %r in namespace %r was lost with the process that put it: %s",
+                key,
+                namespace,
+                exc,
+            )
+            self.replace(namespace, key, borrowed, None)
+            return
+        self.replace(namespace, key, borrowed, owned)  # unless put again or deleted meanwhile
 
 
 class RayClusterMemory(ClusterMemory):
@@ -130,12 +166,18 @@ class RayClusterMemory(ClusterMemory):
         refs = self._ask("get", namespace, key)
         if refs is None:
             raise KeyError(key)
-        return ray.get(refs[0])
+        try:
+            return ray.get(refs[0])
+        except ray.exceptions.ObjectLostError:  # its putter went before the actor's copy was made
+            refs = self._ask("get_owned", namespace, key)
+            if refs is None:
+                raise KeyError(key) from None
+            return ray.get(refs[0])
 
     def _put(self, key: str, value: Any, namespace: str) -> str:
         if cluster_memory_max_size() is not None:
             self._check_size(key, serialized_size(value))
-        result: str = self._ask("put", namespace, key, value)
+        result: str = self._ask("adopt", namespace, key, [ray.put(value)])
         return result
 
     def _delete(self, key: str, namespace: str) -> str | None:
