@@ -1,0 +1,2 @@
+"""The original's ``flowdapt.lib.utils`` package; its helpers are importable from
+:mod:`flowdapt.lib.utils.misc`."""
