@@ -13,7 +13,7 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-.venv/.synced: $(UV) pyproject.toml flowctl/pyproject.toml uv.lock
+.venv/.synced: $(UV) pyproject.toml flowctl/pyproject.toml plugins/weather/pyproject.toml uv.lock
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	.venv/bin/python -m compileall -q src flowctl/src > /dev/null
 	touch $@
@@ -24,15 +24,15 @@ run: setup  ## the main job: server on embedded defaults, example applied and ru
 	$(RUN) python scripts/demo.py
 
 test: setup  ## the whole suite: lint, types, layer contract, tests
-	$(RUN) ruff check src tests benchmarks flowctl scripts
-	$(RUN) ruff format --check src tests benchmarks flowctl scripts
+	$(RUN) ruff check src tests benchmarks flowctl scripts plugins
+	$(RUN) ruff format --check src tests benchmarks flowctl scripts plugins
 	$(RUN) mypy
 	$(RUN) lint-imports
 	$(RUN) pytest
 
 lint: setup
-	$(RUN) ruff check --fix src tests benchmarks flowctl scripts
-	$(RUN) ruff format src tests benchmarks flowctl scripts
+	$(RUN) ruff check --fix src tests benchmarks flowctl scripts plugins
+	$(RUN) ruff format src tests benchmarks flowctl scripts plugins
 
 bench: setup  ## every benchmark (triggers waits for two cron minutes); figures go to BENCHMARKS.md
 	$(RUN) python benchmarks/engine_overhead.py
