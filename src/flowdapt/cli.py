@@ -5,6 +5,7 @@ database schema, write the OpenAPI document.
     flowdapt --app-dir ./dev -o rpc.api.port=9000 run
     flowdapt config get database.target
     flowdapt db current
+    flowdapt plugin new weather_tools --dir ./weather-tools
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ app = typer.Typer(help="The Flowdapt server.", no_args_is_help=True, add_complet
 config_app = typer.Typer(help="Read and change the configuration file.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 dev_app = typer.Typer(help="Developer tools.", no_args_is_help=True)
+plugin_app = typer.Typer(help="Create plugins and check the installed ones.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(dev_app, name="dev")
+app.add_typer(plugin_app, name="plugin")
 
 
 @dataclass
@@ -304,6 +307,48 @@ def dev_spec(
     else:
         output.write_text(document + "\n", encoding="utf-8")
         typer.echo(f"wrote {output}")
+
+
+@plugin_app.command("new")
+def plugin_new(
+    name: Annotated[str, typer.Argument(help="The plugin's name, e.g. weather_tools.")],
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="The project directory (default ./NAME); missing or empty."),
+    ] = None,
+) -> None:
+    """Create a plugin project: stages, a bundled workflow, tests, and its entry point."""
+    from flowdapt.plugin_template import PluginTemplateError, create_plugin
+
+    try:
+        created = create_plugin(name, directory if directory is not None else Path(name))
+    except PluginTemplateError as exc:
+        _fail(f"error: {exc}")
+        raise  # unreachable: _fail exits
+    typer.echo(f"created plugin {created.plugin!r} in {created.root}")
+    for file in created.files:
+        typer.echo(f"  {file}")
+    typer.echo(
+        f"next: cd {created.root} && pip install -e '.[dev]' && pytest\n"
+        f"then, with it installed beside the server: flowctl apply --plugin {created.plugin}"
+    )
+
+
+@plugin_app.command("list")
+def plugin_list() -> None:
+    """The plugins installed here, with their status; exits 1 if one is broken or conflicts."""
+    from flowdapt.services.plugins import discover_plugins
+
+    plugins = discover_plugins()
+    if not plugins:
+        typer.echo("no plugins installed")
+    for plugin in plugins:
+        version = plugin.metadata.get("version") or "-"
+        typer.echo(f"{plugin.name}  {version}  {plugin.status}  {plugin.module or '-'}")
+        if plugin.error:
+            typer.secho(f"    {plugin.error}", fg=typer.colors.RED)
+    if any(plugin.status != "ok" for plugin in plugins):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -22,16 +22,17 @@ def test_user_modules_are_importable_and_new_files_are_picked_up(tmp_path, monke
 
 
 def test_a_plugin_entry_point_is_listed_with_metadata_and_files(tmp_path, monkeypatch):
-    package = tmp_path / "weather_plugin"
+    # Not "weather": the example plugin of this repository is installed under that name.
+    package = tmp_path / "nowcast_plugin"
     (package / "resources").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "resources" / "workflow.yaml").write_text("kind: workflow\n")
-    info = tmp_path / "weather_plugin-1.2.3.dist-info"
+    info = tmp_path / "nowcast_plugin-1.2.3.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
         textwrap.dedent("""\
         Metadata-Version: 2.1
-        Name: weather-plugin
+        Name: nowcast-plugin
         Version: 1.2.3
         Summary: Nowcasts for many cities
         Author: The weather team
@@ -40,12 +41,13 @@ def test_a_plugin_entry_point_is_listed_with_metadata_and_files(tmp_path, monkey
         Requires-Dist: numpy
         """)
     )
-    (info / "entry_points.txt").write_text("[flowdapt.plugins]\nweather = weather_plugin\n")
+    (info / "entry_points.txt").write_text("[flowdapt.plugins]\nnowcast = nowcast_plugin\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     names = [plugin.name for plugin in discover_plugins()]
-    assert "weather" in names
-    plugin = find_plugin("weather")
-    assert plugin.module == "weather_plugin"
+    assert "nowcast" in names
+    plugin = find_plugin("nowcast")
+    assert plugin.module == "nowcast_plugin"
+    assert (plugin.status, plugin.error, plugin.distribution) == ("ok", None, "nowcast-plugin")
     assert plugin.metadata["version"] == "1.2.3"
     assert plugin.metadata["description"] == "Nowcasts for many cities"
     assert plugin.metadata["requirements"] == ["numpy"]

@@ -42,7 +42,9 @@ def resource_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _parse(path: Path, text: str) -> list[Any]:
+def load_text(path: Path, text: str) -> list[Any]:
+    """The raw documents in one file's text (its suffix says JSON or YAML); syntax errors raise
+    :class:`DocumentError`, nothing is checked yet."""
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -84,7 +86,13 @@ def read_file(path: Path) -> list[Document]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DocumentError(path, f"cannot read: {exc}") from None
-    return [_check(path, index, raw) for index, raw in enumerate(_parse(path, text))]
+    return check_documents(path, load_text(path, text))
+
+
+def check_documents(path: Path, raw_documents: list[Any]) -> list[Document]:
+    """Check raw documents (from :func:`load_text`) as resources; any fault raises
+    :class:`DocumentError` naming ``path`` and the document."""
+    return [_check(path, index, raw) for index, raw in enumerate(raw_documents)]
 
 
 def read_paths(paths: Iterable[Path]) -> list[Document]:

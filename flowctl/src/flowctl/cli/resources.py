@@ -31,6 +31,13 @@ PathsOpt = Annotated[
     list[Path],
     typer.Option("--path", "-p", help="A YAML/JSON file or a directory (repeatable)."),
 ]
+PluginsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--plugin",
+        help="A plugin installed on the server: apply the resource files it bundles (repeatable).",
+    ),
+]
 
 
 def _word(kind: str) -> str:
@@ -129,21 +136,41 @@ def _report(outcomes: list[dict[str, str]], fmt: Format) -> None:
             print(f"{label} {action}")
 
 
+def _plugin_documents(client: FlowdaptClient, names: list[str]) -> list[Document]:
+    from flowctl.plugins import plugin_resources
+
+    documents: list[Document] = []
+    for name in names:
+        bundle = plugin_resources(client, name)
+        if bundle.problem:
+            say(f"warning: plugin {name!r} is {bundle.problem}")
+        for file in bundle.skipped:
+            say(f"plugin {name}: skipped {file} (not a resource file)")
+        say(f"plugin {name}: {len(bundle.documents)} resources from {', '.join(bundle.files)}")
+        documents.extend(bundle.documents)
+    return documents
+
+
 def apply(
     ctx: typer.Context,
-    paths: PathsOpt,
+    paths: PathsOpt = [],  # noqa: B006 - typer needs a literal default
+    plugins: PluginsOpt = [],  # noqa: B006 - typer needs a literal default
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Create or update the resources in files/directories; report each one's outcome.
+    """Create or update the resources in files/directories, or those a plugin installed on the
+    server bundles (--plugin NAME); report each one's outcome.
 
     Every file is read and checked before anything is sent: a malformed file applies nothing.
     """
+    if not paths and not plugins:
+        raise typer.BadParameter("give --path FILE|DIR or --plugin NAME")
     with handled():
         documents = read_paths(paths)
-        if not documents:
+        if paths and not documents:
             fail("error: no resources found in " + ", ".join(map(str, paths)))
         outcomes: list[dict[str, str]] = []
         with open_client(ctx) as client:
+            documents += _plugin_documents(client, plugins)
             for doc in documents:
                 try:
                     action: str = client.apply(doc.body)

@@ -39,15 +39,31 @@ async def metrics(
 
 
 def _plugin_json(plugin: Plugin) -> dict[str, Any]:
-    return {"name": plugin.name, "metadata": plugin.metadata, "module": plugin.module}
+    # name, metadata and module are the original's schema; its client ignores the other keys.
+    return {
+        "name": plugin.name,
+        "metadata": plugin.metadata,
+        "module": plugin.module,
+        "distribution": plugin.distribution,
+        "status": plugin.status,
+        "error": plugin.error,
+    }
 
 
-@router.get("/plugin/", tags=["plugins"], summary="Installed plugins")
+@router.get(
+    "/plugin/",
+    tags=["plugins"],
+    summary="Installed plugins, broken ones and name conflicts included (see `status`)",
+)
 async def list_plugins() -> list[dict[str, Any]]:
     return [_plugin_json(plugin) for plugin in await run_in_threadpool(discover_plugins)]
 
 
-@router.get("/plugin/{plugin_name}", tags=["plugins"], summary="One plugin")
+@router.get(
+    "/plugin/{plugin_name}",
+    tags=["plugins"],
+    summary="One plugin (409 when several installed distributions use the name)",
+)
 async def get_plugin(plugin_name: str) -> dict[str, Any]:
     return _plugin_json(await run_in_threadpool(find_plugin, plugin_name))
 
