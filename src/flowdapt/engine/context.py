@@ -74,6 +74,34 @@ _current: ContextVar[WorkflowRunContext | None] = ContextVar("flowdapt_run_conte
 # The stage name lives beside the run's context so that one context serves every stage of a run.
 _current_stage: ContextVar[str | None] = ContextVar("flowdapt_stage", default=None)
 _current_stop: ContextVar[threading.Event | None] = ContextVar("flowdapt_stop", default=None)
+# The run the driver's code is working for (the runner and the callbacks it registers), so that
+# the server's own log lines about a run can say which one; stages have the full context above.
+_driving: ContextVar[tuple[str, str, str] | None] = ContextVar("flowdapt_driving", default=None)
+
+
+def run_identity() -> dict[str, str]:
+    """``run_id``, ``run``, ``workflow`` and ``stage`` of the run this code works for, those
+    that are known: in a stage's call, or in the runner driving a run; {} elsewhere."""
+    context = _current.get()
+    if context is not None:
+        run = context.run
+        identity = {"run_id": str(run.uid), "run": run.name, "workflow": run.workflow}
+        stage = _current_stage.get()
+        return identity if stage is None else {**identity, "stage": stage}
+    driving = _driving.get()
+    if driving is None:
+        return {}
+    return {"run_id": driving[0], "run": driving[1], "workflow": driving[2]}
+
+
+@contextmanager
+def driving(uid: str, name: str, workflow: str) -> Iterator[None]:
+    """Mark the code in this block (and the callbacks it registers) as working for a run."""
+    token = _driving.set((uid, name, workflow))
+    try:
+        yield
+    finally:
+        _driving.reset(token)
 
 
 def get_run_context() -> WorkflowRunContext:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,9 +19,10 @@ from flowdapt.domain.errors import RunCancelledError, StageFailedError
 from flowdapt.domain.runs import ErrorInfo, RunState, StageRun, StageState, WorkflowRun
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.engine.calling import CallPlan, plan_call
-from flowdapt.engine.context import ConfigData, WorkflowRunContext
+from flowdapt.engine.context import ConfigData, WorkflowRunContext, driving
 from flowdapt.engine.executor import Executor
 from flowdapt.engine.graph import StageNode, WorkflowGraph
+from flowdapt.engine.log_capture import CapturedLine
 from flowdapt.engine.scheduler import ReadyStage, Scheduler
 from flowdapt.engine.stage_execution import StageExecution, StageFailure
 from flowdapt.engine.targets import resolve_target
@@ -29,7 +31,12 @@ logger = logging.getLogger(__name__)
 
 
 class RunObserver(Protocol):
-    """Told about every change of the run and its stages (to persist or display progress)."""
+    """Told about every change of the run and its stages (to persist or display progress).
+
+    An observer may also define ``stage_logs(run, stage, lines, dropped)``: the lines a task of
+    `stage` logged or printed (``line.position`` is the item index in a fan-out), and how many
+    more it dropped past the capture caps; it is called as each task ends.
+    """
 
     def run_changed(self, run: WorkflowRun) -> None: ...
 
@@ -89,6 +96,11 @@ class WorkflowRunner:
             self._stop_all()
 
     async def run(self) -> WorkflowRun:
+        record = self.run_record
+        with driving(str(record.uid), record.name, record.workflow):  # log lines name the run
+            return await self._run()
+
+    async def _run(self) -> WorkflowRun:
         run = self.run_record
         run.stages = [StageRun(name=name) for name in self.graph.nodes]
         self._records = {record.name: record for record in run.stages}
@@ -170,6 +182,7 @@ class WorkflowRunner:
             on_progress=self._notify_stage,
             sleep=self._sleep,
             keep_result=node.name in self.graph.passed_on,
+            on_logs=self._stage_logs,
         )
         self._active[node.name] = execution
         execution.start()
@@ -216,6 +229,12 @@ class WorkflowRunner:
             self._over.set_result(None)
 
     def _stage_failed(self, execution: StageExecution, failure: StageFailure) -> None:
+        error = failure.error
+        text = f"stage {execution.node.name!r} failed: {error.type}: {error.message}"
+        if error.traceback:
+            text += "\n" + error.traceback.rstrip()
+        line = CapturedLine(time.time(), "ERROR", "log", text, error.item)
+        self._stage_logs(execution.record, [line], 0)
         self._retire(execution, StageState.FAILED, failure.error)
         self._fail(execution.node.name, failure)
 
@@ -286,6 +305,14 @@ class WorkflowRunner:
         self.exception = RunCancelledError(f"run {self.run_record.name!r} was cancelled{reason}")
         error = ErrorInfo(type="RunCancelledError", message=str(self.exception))
         self._finish(RunState.CANCELLED, error.as_result(), error)
+
+    def _stage_logs(self, record: StageRun, lines: list[CapturedLine], dropped: int) -> None:
+        notify = getattr(self._observer, "stage_logs", None)
+        if notify is not None:
+            try:
+                notify(self.run_record, record, lines, dropped)
+            except Exception:
+                logger.exception("run observer failed")
 
     def _notify_run(self) -> None:
         if self._observer is not None:

@@ -19,6 +19,7 @@ from flowdapt.engine.calling import CallPlan
 from flowdapt.engine.context import WorkflowRunContext
 from flowdapt.engine.executor import Executor, Placement
 from flowdapt.engine.graph import StageNode
+from flowdapt.engine.log_capture import CapturedLine
 from flowdapt.engine.task import ItemFailure, StageTask, TaskOutcome
 
 logger = logging.getLogger(__name__)
@@ -66,11 +67,13 @@ class StageExecution:
         on_progress: Callable[[StageRun], None],
         sleep: Callable[[float], Awaitable[None]],
         keep_result: bool = False,
+        on_logs: Callable[[StageRun, list[CapturedLine], int], None] | None = None,
     ) -> None:
         self.node, self.plan, self.items, self.record = node, plan, items, record
         self._executor, self._context = executor, context
         self._placement = Placement(node.resources, node.options, keep_result and items is None)
         self._on_success, self._on_failure, self._on_progress = on_success, on_failure, on_progress
+        self._on_logs = on_logs
         self._sleep = sleep
         self._results: list[Any] = [None] * (1 if items is None else len(items))
         self._failed: dict[int, ItemFailure] = {}
@@ -155,6 +158,9 @@ class StageExecution:
             for index in indices:
                 failed[index] = outcome
             return
+        if (outcome.logs or outcome.logs_dropped) and self._on_logs is not None:
+            lines = self._with_item_indices(outcome.logs, indices)
+            self._on_logs(self.record, lines, outcome.logs_dropped)
         failures = {failure.position: failure for failure in outcome.failures}
         for position, value in enumerate(outcome.values):
             failure = failures.get(position)
@@ -170,10 +176,22 @@ class StageExecution:
                     f"stage {self.node.name!r}: not run, the attempt was stopped",
                     stage=self.node.name,
                 ),
+                by_engine=True,
             )
             for index in indices[len(outcome.values) :]:
                 failed[index] = missing
         self.record.items_done += done
+
+    def _with_item_indices(
+        self, lines: list[CapturedLine], indices: Sequence[int]
+    ) -> list[CapturedLine]:
+        """The task's lines with the item's index in the fan-out instead of its batch position."""
+        if self.items is None:
+            return lines
+        for line in lines:
+            if line.position is not None and line.position < len(indices):
+                line.position = indices[line.position]
+        return lines
 
     def _timed_out(self, attempt: int) -> None:
         if self._stopped or attempt != self.record.attempts or not self._outstanding:
@@ -185,6 +203,7 @@ class StageExecution:
                 f"{self.node.options.timeout}s",
                 stage=self.node.name,
             ),
+            by_engine=True,
         )
         for indices in self._outstanding.values():
             for index in indices:
@@ -232,9 +251,11 @@ class StageExecution:
         failed, name = self._failed, self.node.name
         self.record.items_failed = len(failed)
         first = min(failed)
+        by_engine = [index for index, failure in failed.items() if failure.by_engine]
         if self.items is None:
             self._finish_failed(StageFailure.of(name, failed[first]))
-        elif not self._allow_partial:
+        elif not self._allow_partial or by_engine:  # only an item's own error may be dropped
+            first = min(by_engine) if self._allow_partial else first
             self._finish_failed(StageFailure.of(name, failed[first], item=first))
         else:
             shown = sorted(failed)[:10]
@@ -285,4 +306,4 @@ def _outcome_of(future: asyncio.Future[TaskOutcome], stage: str) -> TaskOutcome 
         if exc is None:
             return future.result()
         error = exc
-    return ItemFailure.capture(0, error)
+    return ItemFailure.capture(0, error, by_engine=True)

@@ -20,24 +20,30 @@ from flowdapt.domain.runs import ErrorInfo
 from flowdapt.domain.workflow_rules import DEFAULT_ASYNC_CONCURRENCY
 from flowdapt.engine.calling import CallPlan
 from flowdapt.engine.context import WorkflowRunContext, stage_context
+from flowdapt.engine.log_capture import CapturedLine, capturing, set_position
 
 
 @dataclass(slots=True)
 class ItemFailure:
-    """A failed call: ``position`` within the task's items (0 for a single call)."""
+    """A failed call: ``position`` within the task's items (0 for a single call).
+
+    ``by_engine``: the call did not fail by itself — it timed out, was not run, or its executor
+    lost it — so the stage fails even where failed items may be dropped.
+    """
 
     position: int
     error: ErrorInfo
     exception: BaseException | None = None
+    by_engine: bool = False
 
     @classmethod
-    def capture(cls, position: int, exc: BaseException) -> ItemFailure:
+    def capture(cls, position: int, exc: BaseException, *, by_engine: bool = False) -> ItemFailure:
         error = ErrorInfo(
             type=type(exc).__name__,
             message=str(exc),
             traceback="".join(traceback.format_exception(exc)),
         )
-        return cls(position, error, exc)
+        return cls(position, error, exc, by_engine)
 
 
 @dataclass(slots=True)
@@ -49,6 +55,8 @@ class TaskOutcome:
 
     values: list[Any]
     failures: list[ItemFailure] = field(default_factory=list)
+    logs: list[CapturedLine] = field(default_factory=list)  # what the task logged and printed
+    logs_dropped: int = 0  # lines past the task's capture caps
 
 
 @dataclass(slots=True)
@@ -75,12 +83,15 @@ class StageTask:
         self.stop = None
 
     def __call__(self) -> TaskOutcome:
-        with stage_context(self.context, self.stage, self.stop):
+        with stage_context(self.context, self.stage, self.stop), capturing() as log:
             if self.items is None:
-                return self._call_once()
-            if self.plan.is_async:
-                return asyncio.run(self._map_async(self.items))
-            return self._map(self.items)
+                outcome = self._call_once()
+            elif self.plan.is_async:
+                outcome = asyncio.run(self._map_async(self.items))
+            else:
+                outcome = self._map(self.items)
+        outcome.logs, outcome.logs_dropped = log.lines, log.dropped
+        return outcome
 
     def _call_once(self) -> TaskOutcome:
         try:
@@ -96,6 +107,7 @@ class StageTask:
         for position, item in enumerate(items):
             if stop is not None and stop.is_set():
                 break
+            set_position(position)
             try:
                 value = call_with(item)
                 append(_resolved(value) if inspect.isawaitable(value) else value)
@@ -108,13 +120,16 @@ class StageTask:
         limit = asyncio.Semaphore(self.concurrency)
         stop = self.stop
 
-        async def one(item: Any) -> Any:
+        async def one(position: int, item: Any) -> Any:
             async with limit:
                 if stop is not None and stop.is_set():
                     raise _Stopped
+                set_position(position)  # this item's task has a context of its own
                 return await self.plan.call_with(item)
 
-        results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+        results = await asyncio.gather(
+            *(one(position, item) for position, item in enumerate(items)), return_exceptions=True
+        )
         values: list[Any] = []
         failures: list[ItemFailure] = []
         for position, result in enumerate(results):

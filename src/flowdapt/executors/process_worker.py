@@ -11,6 +11,7 @@ from typing import Any
 
 import cloudpickle
 
+from flowdapt.engine.log_capture import prepare_worker_process
 from flowdapt.engine.task import ItemFailure, TaskOutcome
 from flowdapt.executors.remote_values import lower
 
@@ -21,7 +22,13 @@ def ready() -> bool:
 
 
 def run_pickled(payload: bytes, *arguments: Any) -> bytes:
-    """Run the task in `payload`; `arguments` fill its argument slots (see remote_values)."""
+    """Run the task in `payload`; `arguments` fill its argument slots (see remote_values).
+
+    An empty payload runs nothing: an executor's probe for a live worker (see executors.ray).
+    """
+    if not payload:
+        return b""
+    prepare_worker_process()
     task = lower(cloudpickle.loads(payload), arguments)
     return _pickled(task.stage, task())
 
@@ -29,6 +36,7 @@ def run_pickled(payload: bytes, *arguments: Any) -> bytes:
 def run_pickled_keeping(payload: bytes, *arguments: Any) -> tuple[bytes, Any]:
     """As run_pickled, but the call's value comes back apart from the outcome (which holds None
     in its place), for an engine to keep on the cluster: ``(outcome bytes, value)``."""
+    prepare_worker_process()
     task = lower(cloudpickle.loads(payload), arguments)
     outcome = task()
     value = None
@@ -38,7 +46,7 @@ def run_pickled_keeping(payload: bytes, *arguments: Any) -> tuple[bytes, Any]:
             value, outcome.values = outcome.values[0], [None]
         else:
             failure = _send_failure(task.stage, outcome.values[0], problem, position=0)
-            outcome = TaskOutcome([None], [failure])
+            outcome.values, outcome.failures = [None], [failure]
     return _pickled(task.stage, outcome), value
 
 
@@ -83,7 +91,9 @@ def _transportable(stage: str, outcome: TaskOutcome) -> TaskOutcome:
         values.append(None)
         problem = _pickling_error(value)
         failures[position] = _send_failure(stage, value, problem, position=position)
-    return TaskOutcome(values, sorted(failures.values(), key=lambda f: f.position))
+    outcome.values = values
+    outcome.failures = sorted(failures.values(), key=lambda f: f.position)
+    return outcome
 
 
 def _round_trips(value: Any) -> bool:
