@@ -300,6 +300,7 @@ class RayExecutor:
         except asyncio.CancelledError:
             _cancel(ref)
             await _until_settled(future)
+            await _absorb_killed_worker(options)
             raise
         except (_ExecutorClosed, ray.exceptions.RayError) as exc:
             raise _executor_error(task.stage, exc) from exc
@@ -418,6 +419,19 @@ async def _until_settled(future: asyncio.Future[bytes]) -> None:
         future.cancel()  # nobody reads it any more; its callback ignores a settled future
     elif not future.cancelled():
         future.exception()  # retrieved: no "exception was never retrieved" warning
+
+
+async def _absorb_killed_worker(options: dict[str, Any]) -> None:
+    """Run an empty task of the cancelled task's shape until one succeeds (bounded).
+
+    Even once the cancelled ref has settled, the killed worker may still look idle to Ray for a
+    moment and be leased to the next task of the same shape, which would then fail with "worker
+    died" without having run. The empty payload runs no user code, so Ray may retry it safely
+    (``max_retries``): it takes the dying worker's lease in the next task's place.
+    """
+    probe = _remote_run.options(**options, name="flowdapt-probe", max_retries=3).remote(b"")
+    with contextlib.suppress(BaseException):
+        await asyncio.wait_for(asyncio.wrap_future(probe.future()), CANCEL_SETTLE_TIMEOUT)
 
 
 async def _probe(address: str, seconds: float) -> None:
