@@ -49,8 +49,8 @@ def test_invalid_configuration_is_a_message_not_a_traceback(tmp_path):
 def test_db_commands_and_openapi_spec(tmp_path):
     assert flowdapt_cli(tmp_path, "db", "current").stdout.strip().startswith("empty")
     upgraded = flowdapt_cli(tmp_path, "db", "upgrade")
-    assert upgraded.returncode == 0 and "0003" in upgraded.stdout
-    assert flowdapt_cli(tmp_path, "db", "current").stdout.strip() == "0003"
+    assert upgraded.returncode == 0 and "0004" in upgraded.stdout
+    assert flowdapt_cli(tmp_path, "db", "current").stdout.strip() == "0004"
     spec = flowdapt_cli(tmp_path, "dev", "spec", "-O", str(tmp_path / "openapi.json"))
     assert spec.returncode == 0
     document = json.loads((tmp_path / "openapi.json").read_text())

@@ -62,7 +62,7 @@ async def storage(
     if request.param == "postgresql":
         await pg_storage.write(
             lambda connection: connection.execute(
-                sa.text("TRUNCATE workflows, configs, triggers, runs, firings")
+                sa.text("TRUNCATE workflows, configs, triggers, runs, firings, run_logs")
             )
         )
         yield pg_storage

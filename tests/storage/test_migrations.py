@@ -13,15 +13,17 @@ from alembic.runtime.migration import MigrationContext
 
 from flowdapt.domain.errors import AlreadyExistsError
 from flowdapt.domain.firings import Firing
+from flowdapt.domain.run_logs import LogLine
 from flowdapt.domain.runs import RunState, WorkflowRun
+from flowdapt.domain.timestamps import utcnow
 from flowdapt.storage import SQLStorage, sql_migrations
 from flowdapt.storage.sql_schema import UTCDateTime, metadata
 from tests.storage.conftest import CreateDatabase
 from tests.storage.samples import T0, workflow
 
 TEST_REVISIONS = Path(__file__).with_name("migration_versions")
-HEAD = "0003"
-TABLES = {"workflows", "configs", "triggers", "runs", "firings"}
+HEAD = "0004"
+TABLES = {"workflows", "configs", "triggers", "runs", "firings", "run_logs"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -92,13 +94,29 @@ async def test_downgrade_below_firings_drops_only_that_table(empty: SQLStorage) 
 
     await empty.downgrade("0001")
     assert await empty.current_revision() == "0001"
-    assert await table_names(empty) == TABLES - {"firings"}
+    assert await table_names(empty) == TABLES - {"firings", "run_logs"}
     assert (await empty.workflows.get("w")).metadata.name == "w"
 
     await empty.start()  # this version starting on a database at the previous revision
     assert await empty.current_revision() == HEAD
     assert await empty.firings.latest() == {}
     assert await empty.firings.claim(Firing(rule="r", key="event:1"))
+
+
+async def test_downgrade_below_run_logs_drops_only_that_table(empty: SQLStorage) -> None:
+    await empty.start()
+    run = await empty.runs.create(WorkflowRun(workflow="w"))
+    line = LogLine(seq=0, time=utcnow(), level="INFO", message="kept until the downgrade")
+    await empty.logs.append(run.uid, [line])
+
+    await empty.downgrade("0003")
+    assert await table_names(empty) == TABLES - {"run_logs"}
+    assert (await empty.runs.get(str(run.uid))).uid == run.uid
+
+    await empty.start()
+    assert await empty.logs.page(run.uid) == (0, [])
+    await empty.logs.append(run.uid, [line])
+    assert (await empty.logs.page(run.uid))[1] == [line]
 
 
 async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
@@ -110,7 +128,7 @@ async def test_an_upgrade_that_rebuilds_a_table_keeps_rows_and_constraints(
     run = await empty.runs.create(WorkflowRun(workflow="w", server="a", result={"x": [1, 2]}))
 
     await empty.write(sql_migrations.upgrade, "head", config)
-    assert await empty.current_revision() == "0004_test"
+    assert await empty.current_revision() == "0005_test"
 
     assert (await empty.runs.get(run.name)).model_dump() == run.model_dump()
     assert (await empty.workflows.get("w")).metadata.name == "w"

@@ -13,9 +13,10 @@ check-then-insert), `StorageUnavailableError` when the database cannot be reache
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
+from uuid import UUID
 
 from flowdapt.domain.errors import FlowdaptError
 from flowdapt.domain.firings import Firing
@@ -25,6 +26,7 @@ from flowdapt.domain.resources import (
     TriggerRuleResource,
     WorkflowResource,
 )
+from flowdapt.domain.run_logs import LogLine
 from flowdapt.domain.runs import RunState, WorkflowRun
 
 R = TypeVar("R", bound=ResourceBase)
@@ -133,6 +135,30 @@ class FiringRepository(Protocol):
         ...
 
 
+class RunLogRepository(Protocol):
+    """Runs' logs (`flowdapt.domain.run_logs`): lines by run uid, numbered by ``seq``."""
+
+    async def append(self, run: UUID, lines: Sequence[LogLine]) -> None:
+        """Store `lines` (their ``seq`` follow the run's stored ones)."""
+        ...
+
+    async def page(
+        self, run: UUID, *, stage: str | None = None, offset: int = 0, limit: int | None = 500
+    ) -> tuple[int, list[LogLine]]:
+        """How many lines the run (or its `stage`) has, and lines offset.. in seq order."""
+        ...
+
+    async def after(
+        self, run: UUID, seq: int, *, stage: str | None = None, limit: int = 500
+    ) -> list[LogLine]:
+        """The run's (or `stage`'s) lines with a seq above `seq`, in order (to follow a log)."""
+        ...
+
+    async def delete_orphans(self) -> int:
+        """Remove the lines of runs that no longer exist; return how many lines."""
+        ...
+
+
 class Storage(Protocol):
     """A database: the repositories plus lifecycle and health."""
 
@@ -143,6 +169,7 @@ class Storage(Protocol):
     triggers: ResourceRepository[TriggerRuleResource]
     runs: RunRepository
     firings: FiringRepository
+    logs: RunLogRepository
 
     async def start(self) -> None:
         """Connect and bring the schema up to date (runs pending migrations)."""

@@ -105,6 +105,7 @@ class CachedStorage:
         self.triggers = inner.triggers
         self.runs = inner.runs
         self.firings = inner.firings  # claims must reach the database: never cached
+        self.logs = inner.logs
 
     async def start(self) -> None:
         await self.inner.start()

@@ -12,6 +12,7 @@ Records keep the fields the repositories select and sort on next to the document
     resources: {"uid", "name", "document"}
     runs:      {"uid", "name", "workflow", "state", "started", "finished", "run"}
     firings:   {"uid", "name", "rule", "fired", "firing"}
+    run logs:  {"uid", "name", "run", "first", "lines"}  (one record per appended batch)
 
 A firing has no name of its own: its record's ``name`` is its (rule, key) identity, which a
 claim looks up and inserts in one uninterruptible operation, as names are kept unique.
@@ -24,12 +25,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
+from uuid import UUID
 
 from flowdapt.domain.errors import AlreadyExistsError, NotFoundError
 from flowdapt.domain.firings import Firing, FiringState
+from flowdapt.domain.run_logs import LogLine
 from flowdapt.domain.runs import RunState, WorkflowRun
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.storage.base import R
@@ -380,3 +383,59 @@ class DocumentFiringRepository:
             return len(stale)
 
         return await self._atomic(fail)
+
+
+class DocumentRunLogRepository:
+    """`RunLogRepository` over a `DocumentTable`: one record per appended batch of lines, so a
+    file-backed table (TinyDB rewrites its file on every change) writes once per batch."""
+
+    def __init__(self, table: DocumentTable, atomic: Atomic, runs: DocumentTable) -> None:
+        self._table = table
+        self._atomic = atomic
+        self._runs = runs
+
+    async def append(self, run: UUID, lines: Sequence[LogLine]) -> None:
+        if not lines:
+            return
+        record: Record = {
+            "uid": f"{run}:{lines[0].seq:010d}",
+            "name": f"{run}:{lines[0].seq:010d}",  # the tables keep names unique
+            "run": str(run),
+            "first": lines[0].seq,
+            "lines": [line.model_dump(mode="json") for line in lines],
+        }
+        await self._atomic(lambda: self._table.insert(record))
+
+    def _lines(self, run: UUID, stage: str | None) -> list[LogLine]:
+        batches = [record for record in self._table.records() if record["run"] == str(run)]
+        batches.sort(key=lambda record: int(record["first"]))
+        lines = (LogLine.model_validate(line) for batch in batches for line in batch["lines"])
+        return [line for line in lines if stage is None or line.stage == stage]
+
+    async def page(
+        self, run: UUID, *, stage: str | None = None, offset: int = 0, limit: int | None = 500
+    ) -> tuple[int, list[LogLine]]:
+        def page() -> tuple[int, list[LogLine]]:
+            lines = self._lines(run, stage)
+            end = None if limit is None else offset + limit
+            return len(lines), lines[offset:end]
+
+        return await self._atomic(page)
+
+    async def after(
+        self, run: UUID, seq: int, *, stage: str | None = None, limit: int = 500
+    ) -> list[LogLine]:
+        def after() -> list[LogLine]:
+            return [line for line in self._lines(run, stage) if line.seq > seq][:limit]
+
+        return await self._atomic(after)
+
+    async def delete_orphans(self) -> int:
+        def delete() -> int:
+            existing = {record["uid"] for record in self._runs.records()}
+            orphans = [r for r in self._table.records() if r["run"] not in existing]
+            if orphans:
+                self._table.remove([record["uid"] for record in orphans])
+            return sum(len(record["lines"]) for record in orphans)
+
+        return await self._atomic(delete)

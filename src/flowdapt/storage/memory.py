@@ -15,10 +15,16 @@ from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from flowdapt.domain.resources import ConfigResource, TriggerRuleResource, WorkflowResource
-from flowdapt.storage.base import FiringRepository, ResourceRepository, RunRepository
+from flowdapt.storage.base import (
+    FiringRepository,
+    ResourceRepository,
+    RunLogRepository,
+    RunRepository,
+)
 from flowdapt.storage.documents import (
     DocumentFiringRepository,
     DocumentResourceRepository,
+    DocumentRunLogRepository,
     DocumentRunRepository,
     Record,
 )
@@ -76,8 +82,10 @@ class MemoryStorage:
         self.triggers: ResourceRepository[TriggerRuleResource] = DocumentResourceRepository(
             TriggerRuleResource, MemoryTable(), _inline
         )
-        self.runs: RunRepository = DocumentRunRepository(MemoryTable(), _inline)
+        runs = MemoryTable()
+        self.runs: RunRepository = DocumentRunRepository(runs, _inline)
         self.firings: FiringRepository = DocumentFiringRepository(MemoryTable(), _inline)
+        self.logs: RunLogRepository = DocumentRunLogRepository(MemoryTable(), _inline, runs)
 
     async def start(self) -> None:
         """Nothing to connect to; present for the `Storage` lifecycle."""

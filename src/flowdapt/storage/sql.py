@@ -28,11 +28,13 @@ from flowdapt.storage import sql_migrations, sql_schema
 from flowdapt.storage.base import (
     FiringRepository,
     ResourceRepository,
+    RunLogRepository,
     RunRepository,
     StorageUnavailableError,
 )
 from flowdapt.storage.sql_database import SQLDatabase
 from flowdapt.storage.sql_firings import SQLFiringRepository
+from flowdapt.storage.sql_logs import SQLRunLogRepository
 from flowdapt.storage.sql_repositories import SQLResourceRepository, SQLRunRepository
 
 T = TypeVar("T")
@@ -64,6 +66,7 @@ class SQLStorage:
         )
         self.runs: RunRepository = SQLRunRepository(self._db)
         self.firings: FiringRepository = SQLFiringRepository(self._db)
+        self.logs: RunLogRepository = SQLRunLogRepository(self._db)
 
     @property
     def engine(self) -> Engine | AsyncEngine:

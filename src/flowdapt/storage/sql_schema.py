@@ -106,6 +106,21 @@ firings = sa.Table(
     sa.Index("ix_firings_rule_fired_at", "rule", "fired_at"),
 )
 
+# Runs' logs: a line per row, numbered per run; pages are read by (run, seq) or (run, stage, seq).
+run_logs = sa.Table(
+    "run_logs",
+    metadata,
+    sa.Column("run", sa.Uuid(), primary_key=True),
+    sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("time", UTCDateTime(), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("stage", name_type(), nullable=True),
+    sa.Column("item", sa.Integer(), nullable=True),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Index("ix_run_logs_run_stage_seq", "run", "stage", "seq"),
+)
+
 RESOURCE_TABLES: dict[str, sa.Table] = {
     "workflows": workflows,
     "configs": configs,

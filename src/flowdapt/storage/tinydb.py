@@ -33,12 +33,14 @@ from flowdapt.domain.resources import ConfigResource, TriggerRuleResource, Workf
 from flowdapt.storage.base import (
     FiringRepository,
     ResourceRepository,
+    RunLogRepository,
     RunRepository,
     StorageUnavailableError,
 )
 from flowdapt.storage.documents import (
     DocumentFiringRepository,
     DocumentResourceRepository,
+    DocumentRunLogRepository,
     DocumentRunRepository,
     Record,
 )
@@ -138,11 +140,13 @@ class TinyDBStorage:
         self.triggers: ResourceRepository[TriggerRuleResource] = DocumentResourceRepository(
             TriggerRuleResource, TinyDBTable(self._db.table("triggers")), self._atomic
         )
-        self.runs: RunRepository = DocumentRunRepository(
-            TinyDBTable(self._db.table("runs")), self._atomic
-        )
+        runs = TinyDBTable(self._db.table("runs"))
+        self.runs: RunRepository = DocumentRunRepository(runs, self._atomic)
         self.firings: FiringRepository = DocumentFiringRepository(
             TinyDBTable(self._db.table("firings")), self._atomic
+        )
+        self.logs: RunLogRepository = DocumentRunLogRepository(
+            TinyDBTable(self._db.table("run_logs")), self._atomic, runs
         )
 
     async def _atomic(self, operation: Callable[[], T]) -> T:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_test"
-down_revision = "0003"
+revision = "0005_test"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
