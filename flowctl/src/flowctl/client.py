@@ -317,6 +317,46 @@ class FlowdaptClient:
         path = f"/workflows/run/{_segment(identifier)}"
         return cast(Run, self._json("GET", path, api_type=_RUN_TYPE))
 
+    def run_log(
+        self,
+        identifier: str,
+        *,
+        stage: str | None = None,
+        offset: int = 0,
+        limit: int = 500,
+    ) -> dict[str, Any]:
+        """``GET /workflows/run/{identifier}/logs``: ``{total, offset, lines, truncated}``."""
+        path = f"/workflows/run/{_segment(identifier)}/logs"
+        params = {"stage": stage, "offset": offset, "limit": limit}
+        return cast(dict[str, Any], self._json("GET", path, api_type=None, params=params))
+
+    def follow_run_log(
+        self, identifier: str, *, stage: str | None = None, after: int = -1
+    ) -> Iterator[dict[str, Any]]:
+        """The run's log lines after seq `after`, as they come (server-sent events), until the
+        run has ended; then one ``{"end": state}`` item."""
+        path = f"/workflows/run/{_segment(identifier)}/logs/stream"
+        params: dict[str, Any] = {"after": after}
+        if stage is not None:
+            params["stage"] = stage
+        try:
+            with self._http.stream("GET", path, params=params, timeout=None) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for_error(response)
+                event = None
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        event = line[len("event: ") :]
+                    elif line.startswith("data: "):
+                        data = json.loads(line[len("data: ") :])
+                        if event == "end":
+                            yield {"end": data.get("state")}
+                            return
+                        yield cast(dict[str, Any], data)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(self.base_url, str(exc) or type(exc).__name__) from exc
+
     def delete_run(self, identifier: str) -> Run:
         """Delete a run by uid or name and return it."""
         path = f"/workflows/run/{_segment(identifier)}"

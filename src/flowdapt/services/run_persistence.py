@@ -6,21 +6,27 @@ import asyncio
 import logging
 
 from flowdapt.domain.errors import NotFoundError
-from flowdapt.domain.runs import StageRun, WorkflowRun
+from flowdapt.domain.runs import RunState, StageRun, WorkflowRun
+from flowdapt.engine.log_capture import CapturedLine
+from flowdapt.services.run_logs import RunLogWriter
 from flowdapt.storage.base import RunRepository, StorageUnavailableError
 
 logger = logging.getLogger(__name__)
 
+FINAL_STATES = {RunState.FINISHED, RunState.FAILED, RunState.CANCELLED}
 FINAL_WRITE_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # retries of the last write while the db is away
 
 
 class RunPersister:
     """A run observer: writes the run at most every `interval` seconds while it runs (so progress
     is visible), and once more, in full, when it ends. A run shorter than `interval` costs one
-    insert and one update."""
+    insert and one update. The run's log goes to `logs`, when given."""
 
-    def __init__(self, runs: RunRepository, interval: float = 0.25) -> None:
+    def __init__(
+        self, runs: RunRepository, interval: float = 0.25, logs: RunLogWriter | None = None
+    ) -> None:
         self._runs = runs
+        self._logs = logs
         self._interval = interval
         self._timer: asyncio.TimerHandle | None = None
         self._write: asyncio.Task[None] | None = None
@@ -32,6 +38,12 @@ class RunPersister:
     def stage_changed(self, run: WorkflowRun, stage: StageRun) -> None:
         self._schedule(run)
 
+    def stage_logs(
+        self, run: WorkflowRun, stage: StageRun, lines: list[CapturedLine], dropped: int
+    ) -> None:
+        if self._logs is not None:
+            self._logs.add(stage, lines, dropped)
+
     def _schedule(self, run: WorkflowRun) -> None:
         if self._closed or self._timer is not None:
             return
@@ -39,6 +51,10 @@ class RunPersister:
 
     def _start_write(self, run: WorkflowRun) -> None:
         self._timer = None
+        if run.state in FINAL_STATES:
+            # Only flush_final records the end, after the log: readers that see a run ended
+            # (a log stream, say) can rely on its log being complete.
+            return
         if self._write is not None and not self._write.done():
             self._schedule(run)  # the previous write is still going: try again later
             return
@@ -58,6 +74,8 @@ class RunPersister:
             self._timer = None
         if self._write is not None:
             await asyncio.gather(self._write, return_exceptions=True)
+        if self._logs is not None:
+            await self._logs.close()  # the log is complete before the run is seen as ended
         for delay in (*FINAL_WRITE_DELAYS, None):
             try:
                 await self._runs.update(run)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from flowctl import __version__
-from flowctl.cli import resources, runs, server
+from flowctl.cli import logs, resources, runs, server
 from flowctl.cli.config import config_app
 from flowctl.cli.events import event_app
 from flowctl.cli.session import GlobalOptions
@@ -56,6 +56,7 @@ app.command()(resources.get)
 app.command()(resources.inspect)
 app.command()(resources.delete)
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(runs.run)
+app.command()(logs.logs)
 app.command()(server.status)
 app.command()(server.metrics)
 app.add_typer(config_app, name="config")
