@@ -27,3 +27,15 @@ def show_config() -> dict:
 
 def unjsonable() -> object:
     return object()
+
+
+def numbers(n: int = 3) -> list[int]:
+    return list(range(n))
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+def fail() -> None:
+    raise ValueError("as planned")

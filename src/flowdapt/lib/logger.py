@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TextIO
 
-from flowdapt.engine.context import get_run_context
+from flowdapt.engine.context import get_run_context, run_identity
 from flowdapt.lib.config import get_configuration
 
 __all__ = [
@@ -146,9 +146,17 @@ class _Formatter(logging.Formatter):
             # format ours afresh and leave theirs as it was.
             cached, record.exc_text = record.exc_text, None
             try:
-                return super().format(record)
+                text = super().format(record)
             finally:
                 record.exc_text = cached
+            identity = record.__dict__.get("run_identity")
+            if not identity:
+                return text
+            where = f"run {identity['run']}" + (
+                f" stage {identity['stage']}" if "stage" in identity else ""
+            )
+            head, _, rest = text.partition("\n")  # after the message, before a traceback
+            return f"{head} [{where}]" + (f"\n{rest}" if rest else "")
         message = record.msg if isinstance(record.msg, _Event) else None
         line: dict[str, Any] = {
             "time": self.formatTime(record),
@@ -161,6 +169,7 @@ class _Formatter(logging.Formatter):
         trace_id = record.__dict__.get("trace_id")
         if trace_id:
             line["trace_id"] = trace_id
+        line.update(record.__dict__.get("run_identity") or {})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
@@ -176,6 +185,12 @@ def _add_trace_id(record: logging.LogRecord) -> bool:
     return True
 
 
+def _add_run_identity(record: logging.LogRecord) -> bool:
+    # Every line written for a run — by its stages, or by the server driving it — names it.
+    record.__dict__["run_identity"] = run_identity()
+    return True
+
+
 class _Handler(logging.StreamHandler[TextIO]):
     """The handler configure_logger installs on the root logger (and replaces when called
     again); handlers that others installed are left alone."""
@@ -188,12 +203,14 @@ def configure_logger(
     show_tracebacks: bool = True,
     traceback_show_locals: bool = False,
     traceback_max_frames: int = 10,
+    include_run: bool = False,
 ) -> None:
     """Send log lines at `level` and above to stderr, as ``console`` text or ``json``.
 
-    `include_trace_id` adds the current run's uid to each line (as ``trace_id``); without
-    `show_tracebacks` an exception is logged as its last line only. ValueError for an unknown
-    format or level.
+    `include_trace_id` adds the current run's uid to each line (as ``trace_id``); `include_run`
+    adds the run (``run_id``, ``run``, ``workflow``) and stage a line was written for, as JSON
+    fields or a ``[run NAME stage S]`` suffix; without `show_tracebacks` an exception is logged
+    as its last line only. ValueError for an unknown format or level.
 
         configure_logger("debug", "json")
     """
@@ -208,6 +225,8 @@ def configure_logger(
     )
     if include_trace_id:
         handler.addFilter(_add_trace_id)
+    if include_run:
+        handler.addFilter(_add_run_identity)
     root = logging.getLogger()
     for previous in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(previous)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from flowdapt.api import prometheus
 from flowdapt.api.state import services_of
 from flowdapt.services.plugins import Plugin, discover_plugins, find_plugin
 
@@ -24,6 +25,17 @@ async def ping(request: Request) -> dict[str, str]:
 @router.get("/status", tags=["health"], summary="System, services and database status")
 async def status(request: Request) -> dict[str, Any]:
     return await services_of(request).core.status()
+
+
+@router.get(
+    "/metrics/prometheus",
+    tags=["health"],
+    summary="Metrics in the Prometheus text format",
+    response_class=Response,
+)
+async def metrics_prometheus(request: Request) -> Response:
+    body = await prometheus.exposition(services_of(request))
+    return Response(body, media_type=prometheus.CONTENT_TYPE)
 
 
 @router.get("/metrics", tags=["health"], summary="Metrics as counters and histograms")
