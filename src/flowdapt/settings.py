@@ -137,6 +137,9 @@ class ComputeSettings(_Section):
     # refused (cluster_memory); e.g. "512MB". None: as large as the backend takes.
     cluster_memory_max_size: ByteSize | None = None
     run_retention_duration: timedelta | None = None  # None keeps runs forever
+    # A run's log keeps this many lines and bytes of messages; then one "truncated" line.
+    log_max_lines: int = Field(default=10_000, ge=1)
+    log_max_bytes: ByteSize = ByteSize(5 * 1024 * 1024)
 
 
 class ServiceSwitch(_Section):
@@ -155,6 +158,15 @@ class ServicesSettings(_Section):
     core: ServiceSwitch = ServiceSwitch()
 
 
+class TelemetrySettings(_Section):
+    """OpenTelemetry tracing of runs and stages; needs the extra ``flowdapt[telemetry]``."""
+
+    enabled: bool = False
+    exporter: Literal["otlp", "console"] = "otlp"
+    endpoint: str = "http://localhost:4318/v1/traces"  # OTLP/HTTP, with the signal path
+    service_name: str = "flowdapt"
+
+
 class Settings(BaseSettings):
     """Every key of ``flowdapt.yaml``; each overridable as ``FLOWDAPT__SECTION__KEY``."""
 
@@ -170,6 +182,7 @@ class Settings(BaseSettings):
     rpc: RpcSettings = RpcSettings()
     storage: StorageSettings = StorageSettings()
     services: ServicesSettings = ServicesSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     # Set by load_settings, not by the file: where the config lives.
     app_dir: Path = Field(default=DEFAULT_APP_DIR, exclude=True)
