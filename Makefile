@@ -7,7 +7,7 @@ UV_VERSION ?= 0.13.9
 UV := .tools/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup browser run test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -20,10 +20,15 @@ $(UV):
 
 setup: .venv/.synced
 
+# The dashboard's browser tests drive Debian's Chromium through Playwright (never a downloaded
+# browser); installed only when missing.
+browser:
+	@command -v chromium > /dev/null || apt-get install -y --no-install-recommends chromium
+
 run: setup  ## the main job: server on embedded defaults, example applied and run
 	$(RUN) python scripts/demo.py
 
-test: setup  ## the whole suite: lint, types, layer contract, tests
+test: setup browser  ## the whole suite: lint, types, layer contract, tests
 	$(RUN) ruff check src tests benchmarks flowctl scripts plugins
 	$(RUN) ruff format --check src tests benchmarks flowctl scripts plugins
 	$(RUN) mypy
