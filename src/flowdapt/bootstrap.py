@@ -20,13 +20,21 @@ from flowdapt.api import Services, create_app
 from flowdapt.bus import EventBus, MemoryEventBus
 from flowdapt.engine.executor import Executor
 from flowdapt.engine.targets import import_from_string
+from flowdapt.lib.logger import configure_logger
 from flowdapt.services.actions import ActionRegistry
 from flowdapt.services.compute import ComputeService
 from flowdapt.services.core import CoreService
 from flowdapt.services.metrics import Metrics
 from flowdapt.services.resources import ResourceService
+from flowdapt.services.tracing import Tracing, TracingUnavailableError, build_tracing
 from flowdapt.services.triggers import TriggerService
-from flowdapt.settings import EventBusSettings, ExecutorSettings, Settings, SettingsError
+from flowdapt.settings import (
+    EventBusSettings,
+    ExecutorSettings,
+    Settings,
+    SettingsError,
+    TelemetrySettings,
+)
 from flowdapt.storage.cache import CachedStorage
 from flowdapt.storage.targets import storage_from_target
 
@@ -69,6 +77,14 @@ def build_bus(settings: EventBusSettings) -> EventBus:
     )
 
 
+def build_telemetry(settings: TelemetrySettings) -> Tracing | None:
+    """Run tracing when `telemetry.enabled`; OpenTelemetry's SDK is imported only then."""
+    try:
+        return build_tracing(settings, service_version=__version__)
+    except TracingUnavailableError as exc:  # the extra is not installed
+        raise SettingsError(str(exc)) from None
+
+
 def prepare_user_modules(app_dir: Path) -> Path:
     """Make ``<app-dir>/user_modules/*.py`` importable as ``user_modules.NAME``."""
     folder = app_dir / "user_modules"
@@ -96,10 +112,13 @@ def build_services(settings: Settings) -> Services:
             build_executor(compute_settings.executor),
             default_namespace=compute_settings.default_namespace,
             retention=compute_settings.run_retention_duration,
+            log_max_lines=compute_settings.log_max_lines,
+            log_max_bytes=int(compute_settings.log_max_bytes),
             stage_settings=settings.stage_settings(),
             metrics=metrics,
             bus=bus,
             name=settings.name,
+            tracing=build_telemetry(settings.telemetry),
         )
     triggers_settings = settings.services.triggers
     triggers = None
@@ -165,12 +184,6 @@ def build_app(settings: Settings, *, stop_grace: float = 10.0) -> FastAPI:
 
 
 def configure_logging(settings: Settings) -> None:
-    level = getattr(logging, settings.logging.level.upper())
-    if settings.logging.format == "json":
-        fmt = (
-            '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
-            '"message":"%(message)s"}'
-        )
-    else:
-        fmt = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-    logging.basicConfig(level=level, format=fmt, force=True)
+    """The server's log: ``logging.level`` and ``logging.format`` (console or JSON lines), every
+    line written for a run naming it (and its stage)."""
+    configure_logger(settings.logging.level, settings.logging.format, include_run=True)

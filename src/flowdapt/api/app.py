@@ -11,8 +11,9 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flowdapt.api import dashboard
 from flowdapt.api.errors import error_response, install_error_handlers
-from flowdapt.api.routes import events, resources, runs, system, triggers
+from flowdapt.api.routes import events, resources, run_logs, runs, system, triggers
 from flowdapt.api.state import Services
 
 
@@ -37,6 +38,7 @@ def create_app(
     app.include_router(system.router)
     # Runs first: "/workflows/run/{id}" must not be taken for a workflow named "run".
     app.include_router(runs.router)
+    app.include_router(run_logs.router)
     app.include_router(resources.resource_router("workflow", "/workflows", "workflows"))
     app.include_router(resources.resource_router("config", "/configs", "configs"))
     app.include_router(triggers.router)  # before the generic routes: /triggers/{id}/firings
@@ -46,6 +48,7 @@ def create_app(
         )
     )
     app.include_router(events.router)
+    app.include_router(dashboard.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app
 

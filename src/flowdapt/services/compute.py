@@ -18,6 +18,7 @@ from typing import Any
 from flowdapt.bus.base import EventBus
 from flowdapt.domain.errors import FlowdaptError
 from flowdapt.domain.events import WORKFLOW_FINISHED, WORKFLOW_STARTED, Event
+from flowdapt.domain.run_logs import LogLine, LogPage
 from flowdapt.domain.runs import RunState, WorkflowRun
 from flowdapt.domain.timestamps import utcnow
 from flowdapt.engine.config_selection import resolve_config
@@ -26,7 +27,10 @@ from flowdapt.engine.graph import WorkflowGraph
 from flowdapt.engine.runner import WorkflowRunner
 from flowdapt.services.executor_supervisor import ExecutorSupervisor
 from flowdapt.services.metrics import Metrics
+from flowdapt.services.run_logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, RunLogWriter
 from flowdapt.services.run_persistence import RunPersister
+from flowdapt.services.run_updates import RunUpdates
+from flowdapt.services.tracing import Tracing
 from flowdapt.storage.base import Storage
 
 logger = logging.getLogger(__name__)
@@ -61,6 +65,10 @@ class ComputeService:
         name: str = "flowdapt",
         stage_settings: Mapping[str, Any] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        run_updates: RunUpdates | None = None,
+        log_max_lines: int = DEFAULT_MAX_LINES,
+        log_max_bytes: int = DEFAULT_MAX_BYTES,
+        tracing: Tracing | None = None,
     ) -> None:
         self.storage = storage
         self.executor = executor
@@ -73,6 +81,7 @@ class ComputeService:
         self.stage_settings = dict(stage_settings or {})
         self.retention = retention
         self._persist_interval = persist_interval
+        self._log_caps = {"max_lines": log_max_lines, "max_bytes": log_max_bytes}
         self._metrics = metrics or Metrics()
         self._bus = bus
         self._name = name  # owner of the runs this server executes
@@ -82,6 +91,10 @@ class ComputeService:
         self._draining = False
         self._grace_timer: asyncio.TimerHandle | None = None
         self._retention_task: asyncio.Task[None] | None = None
+        # Live progress for the dashboard: told of every change next to the persister, it
+        # coalesces them itself (see flowdapt.services.run_updates).
+        self.run_updates = run_updates or RunUpdates()
+        self._tracing = tracing  # OpenTelemetry spans of runs (telemetry.enabled)
 
     @property
     def active_runs(self) -> int:
@@ -112,6 +125,7 @@ class ComputeService:
         if self._draining:
             return
         self._draining = True
+        self.run_updates.close()  # open dashboard streams must not hold up the stop
         if self._active:
             logger.info("waiting up to %ss for %d running run(s)", grace, len(self._active))
         self._grace_timer = asyncio.get_running_loop().call_later(grace, self._cancel_active)
@@ -132,6 +146,8 @@ class ComputeService:
             )
         if self._grace_timer is not None:
             self._grace_timer.cancel()
+        if self._tracing is not None:  # every run span has ended: export what is batched
+            await asyncio.to_thread(self._tracing.shutdown)
         await self.executor_supervisor.close()
 
     async def run_workflow(
@@ -158,7 +174,14 @@ class ComputeService:
         run = WorkflowRun(
             workflow=workflow.name, source=source, server=self._name, state=RunState.PENDING
         )
-        persister = RunPersister(self.storage.runs, self._persist_interval)
+        log = RunLogWriter(
+            self.storage.logs, run.uid, interval=self._persist_interval, **self._log_caps
+        )
+        persister = RunPersister(self.storage.runs, self._persist_interval, log)
+        observer = self.run_updates.relay(persister)
+        if self._tracing is not None:
+            run_namespace = namespace or self.default_namespace
+            observer = self._tracing.observe(observer, namespace=run_namespace)
         runner = WorkflowRunner(  # built before anything is stored: no orphan pending rows
             WorkflowGraph.build(workflow),
             self.executor_supervisor,
@@ -166,7 +189,7 @@ class ComputeService:
             input=input,
             namespace=namespace or self.default_namespace,
             config=config,
-            observer=persister,
+            observer=observer,
             event=None if cause is None else cause.model_dump(mode="json"),
             settings=self.stage_settings,
         )
@@ -196,6 +219,7 @@ class ComputeService:
             finally:
                 # Registered until the final write is done: stop() and delete_run() wait for it.
                 self._active.pop(str(run.uid), None)
+                self.run_updates.run_stored(run)
         await self._publish(WORKFLOW_FINISHED, run, cause)
         return run
 
@@ -212,10 +236,29 @@ class ComputeService:
             logger.warning("could not publish %s for run %s", event_type, run.name, exc_info=True)
 
     def _record_metrics(self, run: WorkflowRun) -> None:
-        self._metrics.count("flowdapt.runs.ended", workflow=run.workflow, state=run.state.value)
+        metrics, workflow = self._metrics, run.workflow
+        metrics.count("flowdapt.runs.ended", workflow=workflow, state=run.state.value)
         if run.finished_at is not None:
             duration = (run.finished_at - run.started_at).total_seconds()
-            self._metrics.observe("flowdapt.runs.duration", duration, workflow=run.workflow)
+            metrics.observe("flowdapt.runs.duration", duration, workflow=workflow)
+        for stage in run.stages:
+            if stage.started_at is not None and stage.finished_at is not None:
+                took = (stage.finished_at - stage.started_at).total_seconds()
+                metrics.observe(
+                    "flowdapt.stages.duration",
+                    took,
+                    workflow=workflow,
+                    stage=stage.name,
+                    state=stage.state.value,
+                )
+            if stage.items_total is not None:
+                done, failed = stage.items_done, stage.items_failed
+                if done:
+                    metrics.count("flowdapt.stages.items", done, workflow=workflow, outcome="done")
+                if failed:
+                    metrics.count(
+                        "flowdapt.stages.items", failed, workflow=workflow, outcome="failed"
+                    )
 
     def cancel_run(self, uid: str) -> bool:
         """Cancel an active run; False if it is not running here."""
@@ -245,7 +288,36 @@ class ComputeService:
         if active is not None:  # deleting a running run stops it first
             active.runner.cancel()
             await asyncio.gather(active.task, return_exceptions=True)
-        return await self.storage.runs.delete(str(run.uid))
+        deleted = await self.storage.runs.delete(str(run.uid))
+        await self._sweep_logs()
+        return deleted
+
+    async def _sweep_logs(self) -> None:
+        try:
+            await self.storage.logs.delete_orphans()
+        except Exception:  # the lines stay until the next sweep
+            logger.warning("could not remove the logs of deleted runs", exc_info=True)
+
+    async def run_log(
+        self, identifier: str, *, stage: str | None = None, offset: int = 0, limit: int = 500
+    ) -> LogPage:
+        """A page of the run's log (by run uid or name); ``truncated`` when the log was capped."""
+        run = await self.storage.runs.get(identifier)
+        logs = self.storage.logs
+        total, lines = await logs.page(run.uid, stage=stage, offset=offset, limit=limit)
+        everything, _ = await logs.page(run.uid, limit=0) if stage else (total, [])
+        last = await logs.after(run.uid, everything - 2, limit=1) if everything else []
+        truncated = bool(last) and last[0].source == "truncated"
+        return LogPage(
+            run=str(run.uid), total=total, offset=offset, lines=lines, truncated=truncated
+        )
+
+    async def run_log_after(
+        self, identifier: str, seq: int, *, stage: str | None = None, limit: int = 500
+    ) -> tuple[WorkflowRun, list[LogLine]]:
+        """The run as stored now, and its log lines after `seq` (to follow a live log)."""
+        run = await self.storage.runs.get(identifier)
+        return run, await self.storage.logs.after(run.uid, seq, stage=stage, limit=limit)
 
     async def _apply_retention(self) -> None:
         assert self.retention is not None
@@ -257,6 +329,7 @@ class ComputeService:
                 )
                 if removed:
                     logger.info("retention removed %d finished run(s)", removed)
+                    await self._sweep_logs()
             except Exception:  # a loop boundary: log and try again next period
                 logger.exception("run retention failed")
             await asyncio.sleep(period)
