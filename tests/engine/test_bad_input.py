@@ -59,9 +59,10 @@ async def test_a_raising_stage_reports_its_exception_not_cancelled(executor):
 async def test_a_failing_item_reports_its_exception_while_its_siblings_are_cancelled(executor):
     """Fail-fast cancels the other items of the fan-out; the run still reports the item's error."""
     definition = workflow(
-        {"name": "map", "target": f"{S}.fail_on_three", "type": "parameterized", "map_on": "x"},
+        {"name": "map", "target": f"{S}.fail_on_three", "type": "parameterized", "map_on": "x",
+         "options": {"allow_partial_failure": False}},
         {"name": "after", "target": f"{S}.total", "depends_on": ["map"]},
-    )
+    )  # fmt: skip
     run = await execute_workflow(definition, {"x": [1, 2, 3, 4, *range(5, 40)]}, executor=executor)
     assert run.state is RunState.FAILED
     assert run.result == ("ValueError", "cannot handle 3")

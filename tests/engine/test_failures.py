@@ -41,6 +41,7 @@ async def test_failed_item_fails_the_stage_naming_the_item(executor):
             "target": f"{S}.fail_on_three",
             "type": "parameterized",
             "depends_on": ["make"],
+            "options": {"allow_partial_failure": False},
         },
     )
     run = await execute_workflow(definition, {"n": 6}, executor=executor)

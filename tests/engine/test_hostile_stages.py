@@ -51,7 +51,10 @@ async def test_cancelled_error_inside_an_async_fan_out_fails_the_item(thread_exe
             raise asyncio.CancelledError
         return x
 
-    definition = workflow({"name": "m", "target": item, "type": "parameterized", "map_on": "x"})
+    definition = workflow(
+        {"name": "m", "target": item, "type": "parameterized", "map_on": "x",
+         "options": {"allow_partial_failure": False}}
+    )  # fmt: skip
     run = await asyncio.wait_for(
         execute_workflow(definition, {"x": [1, 2, 3]}, executor=thread_executor), 10
     )
@@ -119,7 +122,7 @@ async def test_an_exception_that_cannot_be_rebuilt_keeps_the_batchs_other_result
             "target": fails_with_unrebuildable,
             "type": "parameterized",
             "map_on": "x",
-            "options": {"batch_size": 8},
+            "options": {"batch_size": 8, "allow_partial_failure": False},
         }
     )
     run = await execute_workflow(strict, {"x": list(range(8))}, executor=process_executor)

@@ -29,6 +29,7 @@ async def test_unpicklable_item_result_names_the_item(process_executor):
             "target": lambda x: threading.Lock() if x == 2 else x,
             "type": "parameterized",
             "map_on": "x",
+            "options": {"allow_partial_failure": False},
         },
     )
     run = await execute_workflow(definition, {"x": [0, 1, 2, 3]}, executor=process_executor)

@@ -32,7 +32,10 @@ class StageOptions(BaseModel):
       attempt is tried again after ``retry_delay * retry_backoff ** (attempt - 1)`` seconds; for a
       parameterized stage only the failed items are tried again.
     - ``timeout``: seconds one attempt may take (the whole fan-out for a parameterized stage).
-    - ``allow_partial_failure``: drop failed items of a fan-out (logged) instead of failing.
+    - ``allow_partial_failure`` (default true, as in the original): a fan-out drops the items
+      whose call raised (logged at WARNING, counted in ``items_failed``) and goes on; false fails
+      the stage at its first failed item. Failures that are not the item's own — a timeout, a
+      lost worker, a closed executor — fail the stage either way.
     - ``pool``: ``thread`` or ``process`` on the LocalExecutor (default: the executor's choice).
     - ``batch_size``: items per task for a parameterized stage (default: the executor's choice).
     - ``max_concurrency``: items of an ``async def`` parameterized stage awaited at once per task.
@@ -45,7 +48,7 @@ class StageOptions(BaseModel):
     retry_delay: float = Field(default=1.0, ge=0)
     retry_backoff: float = Field(default=2.0, ge=1)
     timeout: float | None = Field(default=None, gt=0)
-    allow_partial_failure: bool = False
+    allow_partial_failure: bool = True
     pool: Literal["thread", "process"] | None = None
     batch_size: int | None = Field(default=None, ge=1)
     max_concurrency: int = Field(default=DEFAULT_ASYNC_CONCURRENCY, ge=1)
