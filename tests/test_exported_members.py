@@ -7,6 +7,7 @@ import importlib
 import pytest
 
 import flowdapt
+import flowdapt.builtins.utils
 import flowdapt.compute.artifacts
 import flowdapt.compute.artifacts.dataset
 import flowdapt.compute.artifacts.dataset.arrays
@@ -18,6 +19,10 @@ import flowdapt.compute.cluster_memory
 import flowdapt.compute.object_store
 import flowdapt.domain
 import flowdapt.engine
+import flowdapt.lib.config
+import flowdapt.lib.errors
+import flowdapt.lib.logger
+import flowdapt.lib.utils.misc
 import flowdapt.objects
 import flowdapt.objects.arrays
 import flowdapt.objects.dask_datasets
@@ -27,6 +32,7 @@ import flowdapt.objects.partitions
 
 SURFACES = {
     "flowdapt": flowdapt,
+    "flowdapt.builtins.utils": flowdapt.builtins.utils,
     "flowdapt.compute.artifacts": flowdapt.compute.artifacts,
     "flowdapt.compute.artifacts.dataset": flowdapt.compute.artifacts.dataset,
     "flowdapt.compute.artifacts.dataset.arrays": flowdapt.compute.artifacts.dataset.arrays,
@@ -38,6 +44,10 @@ SURFACES = {
     "flowdapt.compute.object_store": flowdapt.compute.object_store,
     "flowdapt.domain": flowdapt.domain,
     "flowdapt.engine": flowdapt.engine,
+    "flowdapt.lib.config": flowdapt.lib.config,
+    "flowdapt.lib.errors": flowdapt.lib.errors,
+    "flowdapt.lib.logger": flowdapt.lib.logger,
+    "flowdapt.lib.utils.misc": flowdapt.lib.utils.misc,
     "flowdapt.objects": flowdapt.objects,
     "flowdapt.objects.arrays": flowdapt.objects.arrays,
     "flowdapt.objects.dask_datasets": flowdapt.objects.dask_datasets,
@@ -73,7 +83,8 @@ def test_top_level_surface():
     ]
 
 
-# SPEC §9: the import paths that stage and plugin code written for the original relies on.
+# SPEC §9 and the summary table of PLUGIN-API §0: the import paths that stage and plugin code
+# written for the original relies on.
 ORIGINAL_PATHS = [
     ("flowdapt.compute.resources.workflow.context", "get_run_context"),
     ("flowdapt.compute.resources.workflow.context", "WorkflowRunContext"),
@@ -124,6 +135,41 @@ ORIGINAL_PATHS = [
     ("flowdapt.compute.cluster_memory", "get_from_cluster_memory"),
     ("flowdapt.compute.cluster_memory", "delete_from_cluster_memory"),
     ("flowdapt.compute.cluster_memory", "check_for_key_in_cluster_memory"),
+    ("flowdapt.builtins.utils", "artifact_name_from_dict"),
+    ("flowdapt.builtins.utils", "get_data_gap"),
+    ("flowdapt.builtins.utils", "merge_dataframes"),
+    ("flowdapt.builtins.utils", "find_features"),
+    ("flowdapt.builtins.utils", "find_labels"),
+    ("flowdapt.builtins.utils", "shift_and_add_features"),
+    ("flowdapt.builtins.utils", "remove_none_columns"),
+    ("flowdapt.builtins.utils", "remove_rows_with_nans"),
+    ("flowdapt.builtins.utils", "extract_features_and_labels"),
+    ("flowdapt.builtins.utils", "get_data_frequency"),
+    ("flowdapt.builtins.utils", "dummy_pandas_df"),
+    ("flowdapt.builtins.utils", "save_historical_data_to_feather"),
+    ("flowdapt.builtins.utils", "load_historical_data_from_feather"),
+    ("flowdapt.builtins.utils", "update_historic_data"),
+    ("flowdapt.builtins.utils", "path_from_string"),
+    ("flowdapt.builtins.utils", "get_current_threads_all_procs"),
+    ("flowdapt.builtins.utils", "get_total_system_threads"),
+    ("flowdapt.builtins.utils", "string_to_uuid"),
+    ("flowdapt.lib.config", "StorageSettings"),
+    ("flowdapt.lib.config", "get_configuration"),
+    ("flowdapt.lib.errors", "APIError"),
+    ("flowdapt.lib.errors", "ResourceNotFoundError"),
+    ("flowdapt.lib.errors", "DatabaseConnectionError"),
+    ("flowdapt.lib.errors", "MethodNotAllowedError"),
+    ("flowdapt.lib.errors", "NotAuthorizedError"),
+    ("flowdapt.lib.errors", "InvalidCredentialsError"),
+    ("flowdapt.lib.errors", "InactiveUserError"),
+    ("flowdapt.lib.errors", "InvalidJWTError"),
+    ("flowdapt.lib.errors", "UserNotFoundError"),
+    ("flowdapt.lib.errors", "NonUniqueValue"),
+    ("flowdapt.lib.errors", "BadRequestError"),
+    ("flowdapt.lib.errors", "ServiceDrainingError"),
+    ("flowdapt.lib.logger", "get_logger"),
+    ("flowdapt.lib.utils.misc", "import_from_string"),
+    ("flowdapt.lib.utils.misc", "generate_name"),
 ]
 
 

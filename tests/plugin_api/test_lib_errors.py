@@ -79,6 +79,15 @@ def test_the_plugins_except_clause():
         neighbour(KeyError("x"))
 
 
+def test_resource_not_found_has_one_home_the_object_stores_error_shares():
+    from flowdapt.domain import errors as domain_errors
+    from flowdapt.objects.errors import ObjectNotFoundError
+
+    assert errors.ResourceNotFoundError is domain_errors.ResourceNotFoundError
+    assert errors.APIError is domain_errors.APIError
+    assert neighbour(ObjectNotFoundError("Bergen_raw", "testing")) == "skipped"
+
+
 def test_error_model_defaults():
     assert errors.APIErrorModel().model_dump() == {"status_code": 500, "detail": "string"}
     assert errors.APIErrorModel(status_code=404, detail="x").status_code == 404

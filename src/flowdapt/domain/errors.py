@@ -7,15 +7,25 @@ maps them to status codes in one place.
     ├── ResourceError
     │   ├── InvalidResourceError      malformed, of an unknown kind, or failing validation
     │   ├── NotFoundError             no resource/run with that name or uid
+    │   │   └── ResourceNotFoundError the original's name for it (also an APIError)
     │   └── AlreadyExistsError        a resource with that name exists already
+    ├── APIError                      the original's flowdapt.lib.errors base (see below)
     └── ExecutionError
         ├── StageCallError            a stage's function cannot take the arguments it is given
         ├── StageFailedError          a stage raised, timed out, or could not be called
         ├── RunCancelledError         the run was cancelled before it finished
         └── ExecutorError             the executor is not running or lost a worker
+
+``APIError`` and ``ResourceNotFoundError`` are the original's ``flowdapt.lib.errors`` classes,
+homed here because the object layer raises a ``ResourceNotFoundError`` for a missing object
+(plugins catch it there); ``flowdapt.lib.errors`` re-exports them beside their siblings. Their
+``status_code`` and ``detail`` are the original's attributes, kept for plugin code that reads
+them; the status the API answers is still decided by class in :mod:`flowdapt.api.errors`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class FlowdaptError(Exception):
@@ -40,6 +50,44 @@ class InvalidResourceError(ResourceError, ValueError):
 
 class NotFoundError(ResourceError, LookupError):
     """No resource or run matches the identifier."""
+
+
+class APIError(FlowdaptError):
+    """An error with the original's ``status_code`` and ``detail``; a missing or falsy argument
+    takes the class's value (``ResourceNotFoundError.status_code == 404``).
+
+    >>> str(ResourceNotFoundError(detail="no such city"))
+    '404: no such city'
+    """
+
+    status_code: int = 500
+    detail: str = "Internal Server Error"
+
+    def __init__(
+        self,
+        status_code: int | None = None,
+        detail: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status_code = status_code or type(self).status_code
+        self.detail = detail or type(self).detail
+        self.headers = headers
+        super().__init__(self.detail)
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __reduce__(self) -> tuple[type[APIError], tuple[object, ...]]:
+        # Picklable as itself: a stage's error crosses process boundaries to reach the caller.
+        return type(self), (self.status_code, self.detail, self.headers)
+
+
+class ResourceNotFoundError(APIError, NotFoundError):
+    """The original's 404 error; plugins catch it around ``object_store.get``, which raises
+    ``flowdapt.objects.errors.ObjectNotFoundError``, one of these."""
+
+    status_code = 404
+    detail = "Resource not found"
 
 
 class AlreadyExistsError(ResourceError):

@@ -191,7 +191,7 @@ def prepare_worker_process() -> None:
     if threshold <= logging.INFO:
         return
     for handler in root.handlers:
-        handler.addFilter(_AtLeast(threshold))
+        handler.addFilter(_AtLeast(threshold, handler))
     if not root.handlers:  # warnings went to logging's last resort, which a handler disables
         fallback = logging.StreamHandler()
         fallback.setLevel(threshold)
@@ -203,9 +203,14 @@ _worker_ready = False
 
 
 class _AtLeast(logging.Filter):
-    def __init__(self, level: int) -> None:
+    """Keeps `handler` at the threshold the process had before it was lowered to INFO, until
+    someone sets the handler's own level (as pytest's caplog does): then its level rules."""
+
+    def __init__(self, level: int, handler: logging.Handler) -> None:
         super().__init__()
         self.level = level
+        self._handler = handler
+        self._handler_level = handler.level
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= self.level
+        return record.levelno >= self.level or self._handler.level != self._handler_level

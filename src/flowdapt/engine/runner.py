@@ -136,15 +136,16 @@ class WorkflowRunner:
             self._finish(RunState.FINISHED, self._scheduler.result())
 
     def _make_context(self) -> WorkflowRunContext:
-        # Stages see the run as it started (no stage records) and the validated definition; the
-        # engine itself reads only the frozen graph, so stage code cannot disturb the run.
+        # Stages see the run as it started (no stage records) and a copy of the validated
+        # definition (PLUGIN-API §6.1): a thread stage that edits it changes neither the caller's
+        # resource nor the frozen graph the engine reads.
         # Every value is validated already: construct without validating again.
         context = WorkflowRunContext.model_construct(
             input=self.input,
             namespace=self.namespace,
             executor=self.executor.kind,
             run=self.run_record.model_copy(update={"stages": []}),
-            definition=self.graph.workflow,
+            definition=self.graph.workflow.model_copy(deep=True),
             config=ConfigData(copy.deepcopy(self.config)),
             event=copy.deepcopy(self.event),
             settings=self.settings,

@@ -9,6 +9,8 @@ the process boundary with cloudpickle, so lambdas and closures work.
 
 The cluster memory (``get_cluster_memory``) lives in the executor's process; its threads use it
 directly and its worker processes through a private Unix socket (objects.local_memory_server).
+It is one store per process: when the last running LocalExecutor of the process closes, it is
+cleared (so two executors running side by side share it until both have closed).
 
 Cancelling a task in a worker process terminates that process (a fresh one replaces it); a thread
 cannot be stopped from outside, so a thread task finishes its current item and then sees
@@ -31,7 +33,14 @@ from flowdapt.domain.errors import ExecutorError
 from flowdapt.engine.executor import Placement
 from flowdapt.engine.task import StageTask, TaskOutcome
 from flowdapt.executors.process_worker import ready, run_pickled
-from flowdapt.objects.local_memory_server import connect_to_local_memory, serve_local_memory
+from flowdapt.objects.local_memory_server import (
+    STORE,
+    connect_to_local_memory,
+    hold_local_memory,
+    local_memory_address,
+    release_local_memory,
+    serve_local_memory,
+)
 
 # A fan-out is cut into about this many tasks per worker: enough to balance uneven items,
 # few enough that per-task overhead vanishes next to the work.
@@ -90,6 +99,7 @@ class LocalExecutor:
             return
         self._thread_pool = ThreadPoolExecutor(self.threads, thread_name_prefix="flowdapt-stage")
         self._running = True
+        hold_local_memory()
         if self.use_processes:
             await self._ensure_process_pool()
 
@@ -98,6 +108,7 @@ class LocalExecutor:
         if not self._running:
             return
         self._running = False
+        release_local_memory()  # the last LocalExecutor of the process to close clears it
         thread_pool, process_pool = self._thread_pool, self._process_pool
         self._thread_pool = self._process_pool = None
         if thread_pool is not None:
@@ -114,7 +125,16 @@ class LocalExecutor:
         await self.close()
 
     async def environment_info(self) -> dict[str, Any]:
-        return {"processes": self.use_processes, "cpus": self.cpus, "threads": self.threads}
+        return {
+            "processes": self.use_processes,
+            "cpus": self.cpus,
+            "threads": self.threads,
+            "cluster_memory": {
+                "path": local_memory_address(),  # None until a process pool has needed it
+                "serializer": "cloudpickle",
+                "store_size": STORE.size(),
+            },
+        }
 
     def batch_size(self, item_count: int, placement: Placement) -> int:
         workers = self.cpus if self._pool_for(placement) == "process" else self.threads

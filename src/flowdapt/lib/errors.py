@@ -3,14 +3,17 @@
 Each class keeps the original's ``status_code`` and ``detail`` (as attributes, with
 ``str(e) == "<status_code>: <detail>"``), but none of them is an HTTP exception: the status the
 API answers is decided in one place, :mod:`flowdapt.api.errors`. Where the project has a domain
-error for the same situation, the class is also that error, so either ``except`` catches it::
+error for the same situation, the class is also that error, so either ``except`` catches it.
+``APIError`` and ``ResourceNotFoundError`` live in :mod:`flowdapt.domain.errors` (the object
+store's not-found error is a ``ResourceNotFoundError``) and are re-exported here::
 
     FlowdaptError
     └── APIError                     500 Internal Server Error
         ├── DatabaseConnectionError    0 (also storage.base.StorageUnavailableError)
         ├── MethodNotAllowedError    405
         ├── NotAuthorizedError       403
-        ├── ResourceNotFoundError    404 (also domain.errors.NotFoundError)
+        ├── ResourceNotFoundError    404 (also domain.errors.NotFoundError; the object store's
+        │                                 ObjectNotFoundError is one)
         ├── InvalidCredentialsError  403
         ├── InactiveUserError        403
         ├── InvalidJWTError          403
@@ -27,11 +30,9 @@ error for the same situation, the class is also that error, so either ``except``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pydantic import BaseModel
 
-from flowdapt.domain.errors import FlowdaptError, NotFoundError
+from flowdapt.domain.errors import APIError, NotFoundError, ResourceNotFoundError
 from flowdapt.services import compute as _compute
 from flowdapt.storage.base import StorageUnavailableError
 
@@ -59,38 +60,6 @@ class APIErrorModel(BaseModel):
     detail: str = "string"
 
 
-class APIError(FlowdaptError):
-    """An error with the original's ``status_code`` and ``detail``; a missing or falsy argument
-    takes the class's value (``ResourceNotFoundError.status_code == 404``).
-
-    >>> str(ResourceNotFoundError(detail="no such city"))
-    '404: no such city'
-    """
-
-    status_code: int = 500
-    detail: str = "Internal Server Error"
-
-    def __init__(
-        self,
-        status_code: int | None = None,
-        detail: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.status_code = status_code or type(self).status_code
-        self.detail = detail or type(self).detail
-        self.headers = headers
-        super().__init__(self.detail)
-
-    def __str__(self) -> str:
-        return f"{self.status_code}: {self.detail}"
-
-    def __reduce__(
-        self,
-    ) -> tuple[type[APIError], tuple[int, str, Mapping[str, str] | None]]:
-        # Picklable as itself: a stage's error crosses process boundaries to reach the caller.
-        return type(self), (self.status_code, self.detail, self.headers)
-
-
 class DatabaseConnectionError(APIError, StorageUnavailableError):
     status_code = 0  # the original's value, kept as plugins may read it
     detail = "Could not connect to the Database"
@@ -104,11 +73,6 @@ class MethodNotAllowedError(APIError):
 class NotAuthorizedError(APIError):
     status_code = 403
     detail = "Not authorized"
-
-
-class ResourceNotFoundError(APIError, NotFoundError):
-    status_code = 404
-    detail = "Resource not found"
 
 
 class InvalidCredentialsError(APIError):

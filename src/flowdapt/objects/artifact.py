@@ -26,8 +26,9 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
+from uuid import UUID
 
 import fsspec
 from fsspec.spec import AbstractFileSystem
@@ -142,10 +143,24 @@ def _protocol_name(fs: AbstractFileSystem) -> str:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):  # naive datetimes are taken as UTC, as orjson did
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat()
+    """What the original's serializer (orjson, naive datetimes as UTC, numpy allowed) wrote for
+    values the stdlib's JSON does not take."""
+    if isinstance(value, datetime):  # naive is taken as UTC; aware keeps its offset
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if type(value).__module__ == "numpy":  # scalars and arrays; numpy itself is not imported
+        return _numpy_value(value)
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _numpy_value(value: Any) -> Any:
+    if getattr(value, "dtype", None) is not None and value.dtype.kind == "M":
+        # datetime64 in any unit: as datetimes (tolist would give integers for ns).
+        value = value.astype("datetime64[us]")
+    return value.tolist()
 
 
 class Artifact:

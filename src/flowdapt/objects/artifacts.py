@@ -9,7 +9,7 @@ namespace from the running stage.
 
 Explicit arguments win: ``get_artifact("x", namespace="ns", protocol="memory", base_path="t")``.
 Unlike the original, the run context is consulted only when the namespace is not given, and
-outside a stage the namespace is ``"default"``.
+outside a stage the namespace is ``services.compute.default_namespace`` (``"default"``).
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ context in every worker (Local, Dask, Ray), whatever the worker's environment sa
 else (plugin tests calling ``execute_workflow``, scripts) they are read from the environment.
 The keys are the server configuration's (``storage.protocol``, ``storage.base_path``,
 ``storage.parameters``, ``services.compute.default_os_strategy``,
-``services.compute.cluster_memory_max_size``), spelled as its environment
-variables ``FLOWDAPT__STORAGE__PROTOCOL`` … ``FLOWDAPT__STORAGE__PARAMETERS__ANON=true``. Every
+``services.compute.default_namespace``, ``services.compute.cluster_memory_max_size``), spelled
+as its environment variables ``FLOWDAPT__STORAGE__PROTOCOL`` …
+``FLOWDAPT__STORAGE__PARAMETERS__ANON=true``. Every
 call reads the environment afresh, so a plugin test that sets the variables around
 ``execute_workflow`` and removes them afterwards gets exactly what it set (the original cached
 the first reading for the life of the process).
@@ -26,8 +27,9 @@ given as JSON in ``FLOWDAPT__STORAGE__PARAMETERS``. These spell the same paramet
     FLOWDAPT__STORAGE__PARAMETERS='{"endpoint_url": "http://127.0.0.1:9000",
         "config_kwargs": {"connect_timeout": 5, "retries": {"max_attempts": 2}}}'
 
-Names are case-insensitive and arrive lower-cased. Scalars are typed as in YAML (``"5"`` → 5),
-except credentials (``key``, ``secret``, ``token`` …), which stay the text they are.
+Names are case-insensitive and arrive lower-cased. Scalars are typed as the original typed them
+(:func:`typed_text`: ``"5"`` → 5, ``"true"`` → True, ``"yes"`` stays text), except credentials
+(``key``, ``secret``, ``token`` …), which stay the text they are.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class StorageSettings(BaseModel):
     @field_validator("parameters", mode="after")
     @classmethod
     def _typed_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # From the environment every value is text: "true" → True, "4" → 4, as in YAML.
+        # From the environment every value is text: "true" → True, "4" → 4 (typed_text).
         return {key: typed_parameter(item, key) for key, item in value.items()}
 
     def root(self) -> str:
@@ -81,17 +83,30 @@ class StorageSettings(BaseModel):
         return str(Path(app_dir).expanduser())
 
 
+_BOOLEANS = {"true": True, "false": False}
+
+
 def typed_text(value: Any) -> Any:
-    """Text from an environment variable as the scalar it spells (``"true"`` → True, ``"4"`` →
-    4, ``"null"`` → None); other text and non-text values unchanged."""
-    if isinstance(value, str):
-        try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            return value
-        if parsed is None or isinstance(parsed, bool | int | float):
-            return parsed
-    return value
+    """Text from an environment variable as the scalar it spells, as the original typed it:
+    ``true``/``false`` (any case, stripped) → bool, ``none``/``null`` → None, text without a
+    ``.`` that is an int → int, text with a ``.`` that is a float → float, anything else stays
+    text (``"yes"``, ``"0x10"``, ``"1e3"``); non-text values unchanged.
+
+        typed_text("True"), typed_text("010"), typed_text("2.5"), typed_text("yes")
+        # True, 10, 2.5, "yes"
+    """
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if word in _BOOLEANS:
+        return _BOOLEANS[word]
+    if word in ("none", "null"):
+        return None
+    # Not YAML's rules: YAML 1.1 reads "yes" as True, "010" as 8 and "0x10" as 16.
+    try:
+        return float(value) if "." in value else int(value)
+    except ValueError:
+        return value
 
 
 # Credentials stay text even when they look like numbers or booleans: an access key "0123"
@@ -144,6 +159,7 @@ def typed_parameter(value: Any, name: str = "") -> Any:
 class _ComputeEnvironment(BaseModel):
     model_config = ConfigDict(extra="ignore")
     default_os_strategy: StrategyName = "fallback"
+    default_namespace: str = DEFAULT_NAMESPACE
     cluster_memory_max_size: ByteSize | None = None
 
 
@@ -199,13 +215,15 @@ def cluster_memory_max_size() -> int | None:
 
 
 def current_namespace(namespace: str = "") -> str:
-    """`namespace` if given, else the running stage's namespace, else ``"default"``.
+    """`namespace` if given, else the running stage's namespace, else
+    ``services.compute.default_namespace`` as the environment says now (``"default"``).
 
-    The run context is consulted only when needed, so these functions also work outside a stage.
+    The run context is consulted only when needed, so these functions also work outside a stage
+    (the original raised RuntimeError there, even with a namespace given).
     """
     if namespace:
         return namespace
     try:
         return get_run_context().namespace or DEFAULT_NAMESPACE
     except RuntimeError:
-        return DEFAULT_NAMESPACE
+        return _read_environment().services.compute.default_namespace or DEFAULT_NAMESPACE

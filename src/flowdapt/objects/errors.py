@@ -6,19 +6,20 @@ FlowdaptError
     ├── ArtifactExistsError        (also a FileExistsError)
     ├── InvalidArtifactNameError   (also a ValueError) not a single safe path segment
     ├── ArtifactMetadataError      (also a ValueError) `.artifact.json` is not a JSON object
-    ├── ObjectNotFoundError        (a FileNotFoundError and a KeyError) nothing under that key
+    ├── ObjectNotFoundError        (a FileNotFoundError, a KeyError and a
+    │                               domain.errors.ResourceNotFoundError) nothing under that key
     ├── ClusterMemoryUnavailableError  no cluster memory reachable from here
     └── ClusterMemoryValueTooLargeError (also a ValueError) over the configured size limit
 
 try:
     value = object_store.get("model")
-except FileNotFoundError:   # or KeyError: ObjectNotFoundError is both
+except FileNotFoundError:   # or KeyError, or flowdapt.lib.errors.ResourceNotFoundError
     value = train()
 """
 
 from __future__ import annotations
 
-from flowdapt.domain.errors import FlowdaptError
+from flowdapt.domain.errors import FlowdaptError, ResourceNotFoundError
 
 
 class ObjectLayerError(FlowdaptError):
@@ -41,18 +42,20 @@ class ArtifactMetadataError(ObjectLayerError, ValueError):
     """An artifact's `.artifact.json` cannot be read as a JSON object."""
 
 
-class ObjectNotFoundError(ObjectLayerError, FileNotFoundError, KeyError):
+class ObjectNotFoundError(ObjectLayerError, ResourceNotFoundError, FileNotFoundError, KeyError):
     """The object store has no value under `key` in `namespace`.
 
-    Both a FileNotFoundError (what the original raised under the artifact and fallback
-    strategies) and a KeyError (what it raised under cluster_memory), so every existing
-    ``except`` keeps working whichever strategy is used.
+    A FileNotFoundError (what the original raised under the artifact and fallback strategies),
+    a KeyError (what it raised under cluster_memory) and a ResourceNotFoundError (what some
+    plugins catch, though the original never raised it there), so every existing ``except``
+    keeps working whichever strategy is used. ``status_code`` is 404, ``detail`` the message.
     """
 
     def __init__(self, key: str, namespace: str) -> None:
         self.key = key
         self.namespace = namespace
-        super().__init__(f"no object '{key}' in namespace '{namespace}'")
+        # Sets status_code and detail; args is (message,) as for the exceptions it also is.
+        ResourceNotFoundError.__init__(self, detail=f"no object '{key}' in namespace '{namespace}'")
 
     def __str__(self) -> str:
         # KeyError would quote the message; the message is meant to be read as it is.

@@ -88,6 +88,11 @@ class NamespacedStore:
             self._values.clear()
         return "OK"
 
+    def size(self) -> int:
+        """How many values are stored, in every namespace."""
+        with self._lock:
+            return sum(len(values) for values in self._values.values())
+
 
 # The process's store: the local cluster memory of every LocalExecutor in this process.
 STORE = NamespacedStore()
@@ -143,6 +148,30 @@ def _answer(operation: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
 
 _server: _Server | None = None
 _server_lock = threading.Lock()
+_holders = 0  # running LocalExecutors in this process
+
+
+def hold_local_memory() -> None:
+    """A LocalExecutor started: the store is in use."""
+    global _holders
+    with _server_lock:
+        _holders += 1
+
+
+def release_local_memory() -> None:
+    """A LocalExecutor closed; the last one to close clears the store, as the original's
+    executor cleared its own (the store is one per process, so it waits for every holder)."""
+    global _holders
+    with _server_lock:
+        _holders = max(0, _holders - 1)
+        if _holders == 0:
+            STORE.clear()
+
+
+def local_memory_address() -> str | None:
+    """The address worker processes connect to, or None while no process pool has needed it."""
+    with _server_lock:
+        return None if _server is None else _server.address
 
 
 def serve_local_memory() -> tuple[str, bytes]:

@@ -13,7 +13,8 @@ has it and in artifacts otherwise.
 Strategies: ``cluster_memory`` (only there), ``artifact`` (only storage: survives the
 executor), ``fallback`` (the default, ``services.compute.default_os_strategy``): cluster memory
 first, artifacts when cluster memory is unavailable or lacks the key. A missing key raises
-ObjectNotFoundError, which is both a FileNotFoundError and a KeyError.
+ObjectNotFoundError, which is a FileNotFoundError, a KeyError and a
+``flowdapt.lib.errors.ResourceNotFoundError``: whatever a plugin catches, it catches this.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def get(
     artifact_params: dict[str, Any] | None = None,
     load_artifact_hook: LoadHook | None = None,
 ) -> Any:
-    """The value under `key`; ObjectNotFoundError (FileNotFoundError and KeyError) if none."""
+    """The value under `key`; ObjectNotFoundError (FileNotFoundError, KeyError and
+    ResourceNotFoundError) if none."""
     chosen = _strategy(strategy, artifact_only)
     namespace = current_namespace(namespace)
     if chosen is not Strategy.ARTIFACT:
