@@ -45,6 +45,7 @@ bench: setup  ## every benchmark (triggers waits for two cron minutes); figures 
 	$(RUN) python benchmarks/executors.py
 	$(RUN) python benchmarks/triggers.py
 	$(RUN) python benchmarks/weather.py
+	$(RUN) python benchmarks/dashboard.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
