@@ -21,7 +21,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,8 +33,9 @@ import httpx
 import psutil
 from playwright.sync_api import Browser, sync_playwright
 
+from server_process import ServerProcess
+
 ROOT = Path(__file__).resolve().parents[1]
-FLOWDAPT = str(Path(sys.executable).with_name("flowdapt"))
 RESOURCES = ROOT / "tests" / "dashboard" / "resources.yaml"
 COLLECTIONS = {"workflow": "/workflows/", "config": "/configs/", "trigger_rule": "/triggers/"}
 GOAL_SECONDS = 1.0
@@ -45,54 +45,6 @@ ITEMS = 10_000
 def report(name: str, value: str, goal: str = "", met: bool | None = None) -> None:
     verdict = "" if met is None else ("MET" if met else "NOT MET")
     print(f"{name:<66} {value:>20}  {goal:<6} {verdict}")
-
-
-class Server:
-    """A `flowdapt run` process on a fresh app dir, the tests' stage modules importable."""
-
-    def __init__(self, app_dir: Path, port: int) -> None:
-        self.app_dir, self.port = app_dir, port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        args = [FLOWDAPT, "--app-dir", str(self.app_dir), "-o", f"rpc.api.port={self.port}"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen(
-            [*args, "-o", "logging.level=warning", "run"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("the server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # The fan-out as the sink: the run's result is the 10k-item list itself.
@@ -197,7 +149,7 @@ def follow(url: str, until_run: str | None, tally: StreamTally, opened: threadin
 
 
 def fan_out(
-    server: Server, client: httpx.Client, clients: int, delay: float
+    server: ServerProcess, client: httpx.Client, clients: int, delay: float
 ) -> tuple[float, float, list[StreamTally], list[StreamTally]]:
     """Run a 10k fan-out with `clients` run-page streams and `clients` all-runs streams open;
     return its duration, the server's CPU seconds meanwhile, and the tallies."""
@@ -237,7 +189,7 @@ def fan_out(
     return duration, cpu, run_tallies, list_tallies
 
 
-def report_stream(server: Server, client: httpx.Client, clients: int) -> None:
+def report_stream(server: ServerProcess, client: httpx.Client, clients: int) -> None:
     delay = 0.002  # per item: a fan-out lasting a few seconds on this machine
     idle_duration, idle_cpu, _, _ = fan_out(server, client, 0, delay)
     duration, cpu, runs, lists = fan_out(server, client, clients, delay)
@@ -267,7 +219,7 @@ def main() -> None:
     if chromium is None:
         sys.exit("chromium is not installed: run `make browser`")
     with tempfile.TemporaryDirectory() as app_dir:
-        server = Server(Path(app_dir), free_port())
+        server = ServerProcess(Path(app_dir))
         server.start()
         try:
             with httpx.Client(base_url=server.url, timeout=120) as client:

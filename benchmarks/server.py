@@ -14,7 +14,6 @@ import asyncio
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import psutil
 import sqlalchemy as sa
 
 from flowdapt.domain.resources import WorkflowResource
@@ -33,8 +31,7 @@ from flowdapt.storage.codec import dump_resource
 sys.path.insert(0, str(Path(__file__).parent))
 from loadgen import build_request, load
 from reference import TRIVIAL, raw_engine_latency
-
-FLOWDAPT = str(Path(sys.executable).with_name("flowdapt"))
+from server_process import ServerProcess
 
 
 def report(name: str, value: str, goal: str, met: bool | None, raw: str = "") -> None:
@@ -47,56 +44,11 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-class Server:
-    def __init__(self, app_dir: Path, port: int) -> None:
-        self.app_dir, self.port = app_dir, port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> float:
-        """Start and return the seconds until GET / answers."""
-        began = time.perf_counter()
-        self.process = subprocess.Popen(
-            [
-                FLOWDAPT,
-                "--app-dir",
-                str(self.app_dir),
-                "-o",
-                f"rpc.api.port={self.port}",
-                "-o",
-                "logging.level=warning",
-                "run",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        while True:
-            try:
-                if httpx.get(self.url + "/", timeout=0.5).status_code == 200:
-                    return time.perf_counter() - began
-            except httpx.HTTPError:
-                time.sleep(0.005)
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited during start-up")
-
-    def rss(self) -> float:
-        assert self.process is not None
-        return float(psutil.Process(self.process.pid).memory_info().rss)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
-
-
 def startup_and_memory(workdir: Path, restarts: int) -> None:
     """The first start creates the database (migrations); restarts find it at the head."""
     times, memory = [], []
     for index in range(restarts + 1):
-        server = Server(workdir / "start", 18700 + index)
+        server = ServerProcess(workdir / "start", 18700 + index)
         try:
             times.append(server.start())
             time.sleep(1.0)
@@ -112,7 +64,7 @@ def startup_and_memory(workdir: Path, restarts: int) -> None:
     report("idle server RSS (restart)", f"{idle:.0f} MB", "<= 80 MB", idle <= 80)
 
 
-def run_latency(server: Server, seconds: float) -> None:
+def run_latency(server: ServerProcess, seconds: float) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         client.post("/workflows/", json=TRIVIAL)
         uid = client.get("/workflows/trivial").json()["metadata"]["uid"]
@@ -133,7 +85,7 @@ def run_latency(server: Server, seconds: float) -> None:
     report("trivial run over HTTP, wait: p95", f"{p95 * 1e3:.2f} ms", "(no goal)", None)
 
 
-def throughput(server: Server, clients: int, seconds: float) -> None:
+def throughput(server: ServerProcess, clients: int, seconds: float) -> None:
     request = build_request("POST", "/workflows/trivial/run?wait=True", "127.0.0.1")
     done, elapsed, latencies = asyncio.run(
         load("127.0.0.1", server.port, request, clients, seconds)
@@ -191,7 +143,7 @@ async def fill(app_dir: Path, workflows: int, runs: int) -> None:
 def listings(workdir: Path, samples: int) -> None:
     app_dir = workdir / "big"
     asyncio.run(fill(app_dir, 10_000, 100_000))
-    server = Server(app_dir, 18790)
+    server = ServerProcess(app_dir, 18790)
     server.start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -229,7 +181,7 @@ def main(quick: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         startup_and_memory(workdir, 2 if quick else 4)
-        server = Server(workdir / "runs", 18780)
+        server = ServerProcess(workdir / "runs", 18780)
         server.start()
         try:
             run_latency(server, 5 if quick else 10)

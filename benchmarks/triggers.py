@@ -29,10 +29,7 @@ import gc
 import os
 import platform
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
 from flowdapt.domain.conditions import evaluate
 from flowdapt.domain.events import WORKFLOW_FINISHED, WORKFLOW_STARTED, Event
@@ -54,9 +50,8 @@ from flowdapt.services.rule_set import RuleSet
 sys.path.insert(0, str(Path(__file__).parent))
 from loadgen import build_request, load
 from reference import raw_engine_latency
+from server_process import ServerProcess
 
-ROOT = Path(__file__).resolve().parents[1]
-FLOWDAPT = str(Path(sys.executable).with_name("flowdapt"))
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 STAGE = "benchmarks.workloads.noop"  # importable by the server: PYTHONPATH is the repo root
 RULE = "on_source"
@@ -90,63 +85,6 @@ def stamp(text: str) -> datetime:
     """A server timestamp (naive ISO UTC) as an aware datetime."""
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """A `flowdapt run` process on embedded defaults, with extra `-o` settings."""
-
-    def __init__(self, app_dir: Path, options: tuple[str, ...] = ()) -> None:
-        self.app_dir, self.options, self.port = app_dir, options, free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> None:
-        args = [FLOWDAPT, "--app-dir", str(self.app_dir), "-o", f"rpc.api.port={self.port}"]
-        for option in ("logging.level=warning", *self.options):
-            args += ["-o", option]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.app_dir.mkdir(parents=True, exist_ok=True)
-        with (self.app_dir / "server.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [*args, "run"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited during start-up:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.01)
-        raise RuntimeError(f"the server did not answer within {timeout} s:\n{self.log()}")
-
-    def rss(self) -> float:
-        assert self.process is not None
-        return float(psutil.Process(self.process.pid).memory_info().rss)
-
-    def log(self) -> str:
-        path = self.app_dir / "server.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.002) -> Any:
@@ -244,7 +182,7 @@ def fired_at(client: httpx.Client, limit: int) -> dict[str, datetime]:
     return {f["run"]: stamp(f["fired_at"]) for f in firings if f["run"]}
 
 
-def bare_http_latency(server: Server, seconds: float) -> float:
+def bare_http_latency(server: ServerProcess, seconds: float) -> float:
     request = build_request("POST", "/workflows/bare_wf/run?wait=True", "127.0.0.1")
     _, _, durations = asyncio.run(load("127.0.0.1", server.port, request, 1, seconds))
     return statistics.median(durations)
@@ -295,7 +233,7 @@ def report_latency(bus: Bus, samples: list[Sample], fired: dict[str, datetime]) 
     )
 
 
-def bare_run(server: Server, client: httpx.Client, seconds: float) -> None:
+def bare_run(server: ServerProcess, client: httpx.Client, seconds: float) -> None:
     """The reference: a trivial run by itself, over HTTP and in process."""
     for _ in range(20):  # warm up the bare workflow
         client.post("/workflows/bare_wf/run", params={"wait": "True"})
@@ -312,7 +250,7 @@ def bare_run(server: Server, client: httpx.Client, seconds: float) -> None:
 
 def trigger_latency(app_dir: Path, bus: Bus, runs: int, bare_seconds: float | None) -> None:
     """One server: idle RSS, the bare run (if `bare_seconds`), then the triggered runs."""
-    server = Server(app_dir, bus.options)
+    server = ServerProcess(app_dir, options=bus.options)
     server.start()
     try:
         time.sleep(1.0)
@@ -545,7 +483,7 @@ def started_firings(client: httpx.Client, count: int) -> list[Json] | None:
 
 
 def cron_accuracy(app_dir: Path, boundaries: int) -> None:
-    server = Server(app_dir)
+    server = ServerProcess(app_dir)
     server.start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:

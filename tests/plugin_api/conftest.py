@@ -7,7 +7,6 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from flowdapt.domain.runs import WorkflowRun
 from flowdapt.engine.context import WorkflowRunContext, reset_run_context, set_run_context
 from flowdapt.objects.cluster_memory import get_cluster_memory_backend
 from tests.conftest import workflow
+from tests.objects.conftest import Storage
 
 InRun = Callable[..., AbstractContextManager[WorkflowRunContext]]
 
@@ -51,26 +51,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         if name.startswith("FLOWDAPT__"):
             monkeypatch.delenv(name)
     return monkeypatch
-
-
-@dataclass
-class Storage:
-    """Where a test's artifacts go, also set as FLOWDAPT__STORAGE__* for the test; the
-    assertions read storage through `fs`, never through the code under test."""
-
-    protocol: str
-    base_path: str
-    fs: Any
-
-    def path(self, *parts: str) -> str:
-        return "/".join([self.base_path.rstrip("/"), "artifacts", *parts])
-
-    def exists(self, *parts: str) -> bool:
-        return bool(self.fs.exists(self.path(*parts)))
-
-    def read(self, *parts: str) -> bytes:
-        with self.fs.open(self.path(*parts), "rb") as handle:
-            return bytes(handle.read())
 
 
 @pytest.fixture(params=["file", "memory"])
