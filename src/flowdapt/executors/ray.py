@@ -68,6 +68,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -153,6 +154,7 @@ class RayExecutor:
         self.cluster_memory_actor = actor_settings(cluster_memory_actor)
         self._running = False
         self._node_info: tuple[float, list[dict[str, float]]] | None = None
+        self._node_refresh: asyncio.Future[list[dict[str, float]]] | None = None  # in flight
         self._dropped: set[str] = set()
         self._inflight: dict[ray.ObjectRef[bytes], asyncio.Future[bytes]] = {}
 
@@ -275,8 +277,12 @@ class RayExecutor:
         return self.cpus or available_cpus()
 
     async def _run(self, task: StageTask, placement: Placement) -> TaskOutcome:
-        if self._node_info is None or time.monotonic() - self._node_info[0] >= NODE_INFO_TTL:
-            await self._nodes_resources()  # nodes come and go: batch_size reads this
+        # Nodes come and go (batch_size reads them): a stale reading is refreshed in the
+        # background, so the tasks of a fan-out do not each wait for ray.nodes().
+        if self._node_info is None:
+            await self._nodes_resources()
+        elif time.monotonic() - self._node_info[0] >= NODE_INFO_TTL:
+            self._refresh_nodes()
         options = await self._ray_options(task.stage, placement)
         task, handles = lift(task, RayValue)
         try:
@@ -289,11 +295,11 @@ class RayExecutor:
         self._require_running()
         arguments = [handle.ref for handle in handles]  # Ray hands the values to the task
         kept: ray.ObjectRef[Any] | None = None
+        remote = _remote_with(task.stage, placement.keep_result, options)
         if placement.keep_result:
-            remote = _remote_run_keeping.options(name=task.stage, **options)
             ref, kept = remote.remote(payload, *arguments)
         else:
-            ref = _remote_run.options(name=task.stage, **options).remote(payload, *arguments)
+            ref = remote.remote(payload, *arguments)
         future = self._watch(ref)
         try:
             data = await future
@@ -355,13 +361,30 @@ class RayExecutor:
         return options
 
     async def _nodes_resources(self) -> list[dict[str, float]]:
-        now = time.monotonic()
-        if self._node_info is not None and now - self._node_info[0] < NODE_INFO_TTL:
+        """The resources of the live nodes, read at most every NODE_INFO_TTL seconds."""
+        if self._node_info is not None and time.monotonic() - self._node_info[0] < NODE_INFO_TTL:
             return self._node_info[1]
+        return await asyncio.shield(self._refresh_nodes())
+
+    def _refresh_nodes(self) -> asyncio.Future[list[dict[str, float]]]:
+        """One ray.nodes() call at a time, however many tasks find the reading stale."""
+        if self._node_refresh is None or self._node_refresh.done():
+            self._node_refresh = asyncio.ensure_future(self._read_nodes())
+            # Read by whoever awaits it; a background refresh nobody awaits must not warn.
+            self._node_refresh.add_done_callback(_retrieve)
+        return self._node_refresh
+
+    async def _read_nodes(self) -> list[dict[str, float]]:
         nodes = await asyncio.to_thread(ray.nodes)
         resources = [dict(node.get("Resources") or {}) for node in nodes if node.get("Alive")]
-        self._node_info = (now, resources)
+        if self._running:
+            self._node_info = (time.monotonic(), resources)
         return resources
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class _ExecutorClosed(Exception):
@@ -396,6 +419,18 @@ def _without_uv_run_hook() -> None:
     """
     wanted = os.environ.get("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0").lower() in ("1", "true")
     ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = wanted
+
+
+@functools.lru_cache(maxsize=256)
+def _remote_for(stage: str, keeping: bool, options: str) -> Any:
+    remote = _remote_run_keeping if keeping else _remote_run
+    return remote.options(name=stage, **json.loads(options))
+
+
+def _remote_with(stage: str, keeping: bool, options: dict[str, Any]) -> Any:
+    """The remote function with a stage's name and options, made once per stage shape: Ray's
+    ``.options()`` builds a new wrapper class each call, a cost every task of a fan-out paid."""
+    return _remote_for(stage, keeping, json.dumps(options, sort_keys=True))
 
 
 def _cancel(ref: ray.ObjectRef[bytes]) -> None:
