@@ -56,10 +56,16 @@ class CapturedLine:
 
 @dataclass(slots=True)
 class TaskLog:
-    """The lines of one task, and how many were dropped past the caps."""
+    """The lines of one task, and how many were dropped past the caps.
+
+    ``position``: the item a sync fan-out is running, set by the task's loop (a plain attribute:
+    it changes once per item); the items of an async fan-out run concurrently and each sets the
+    context variable of its own context instead (:func:`set_position`), which wins.
+    """
 
     lines: list[CapturedLine] = field(default_factory=list)
     dropped: int = 0
+    position: int | None = None
     _bytes: int = 0
     _partial: dict[str, str] = field(default_factory=dict)  # unfinished line per stream
 
@@ -70,7 +76,10 @@ class TaskLog:
             self.dropped += 1
             return
         self._bytes += len(message)
-        self.lines.append(CapturedLine(time.time(), level, source, message, _position.get()))
+        position = _position.get()
+        if position is None:
+            position = self.position
+        self.lines.append(CapturedLine(time.time(), level, source, message, position))
 
     def write(self, source: str, text: str) -> None:
         """Stream text: whole lines become log lines, a trailing part waits for its newline."""
@@ -105,10 +114,10 @@ def capturing() -> Iterator[TaskLog]:
         log.flush()
 
 
-def set_position(position: int | None) -> None:
-    """The item position this context is running (its lines are tagged with it); a context
-    variable, so that the concurrent items of an async fan-out each keep their own."""
-    _position.set(position)
+# set_position(position): the item position this context is running (its lines are tagged with
+# it). A context variable, so that the concurrent items of an async fan-out each keep their own;
+# the bound method itself, as it runs once per item of every fan-out.
+set_position = _position.set
 
 
 class _CaptureHandler(logging.Handler):

@@ -20,7 +20,7 @@ from flowdapt.engine.context import WorkflowRunContext
 from flowdapt.engine.executor import Executor, Placement
 from flowdapt.engine.graph import StageNode
 from flowdapt.engine.log_capture import CapturedLine
-from flowdapt.engine.task import ItemFailure, StageTask, TaskOutcome
+from flowdapt.engine.task import ItemFailure, PickledOnce, StageTask, TaskOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,7 @@ class StageExecution:
             return
         options = self.node.options
         size = options.batch_size or self._executor.batch_size(len(pending), self._placement)
+        shared = PickledOnce(context)  # pickled at most once, and only if an executor pickles
         for start in range(0, len(pending), size):
             chunk = pending[start : start + size]
             batch = (
@@ -132,7 +133,7 @@ class StageExecution:
                 if isinstance(chunk, range)
                 else [items[index] for index in chunk]
             )
-            task = StageTask(name, plan, context, batch, options.max_concurrency, stop)
+            task = StageTask(name, plan, context, batch, options.max_concurrency, stop, shared)
             self._track(self._executor.submit(task, self._placement), chunk)
 
     def _track(self, future: asyncio.Future[TaskOutcome], indices: Sequence[int]) -> None:
@@ -162,12 +163,16 @@ class StageExecution:
             lines = self._with_item_indices(outcome.logs, indices)
             self._on_logs(self.record, lines, outcome.logs_dropped)
         failures = {failure.position: failure for failure in outcome.failures}
-        for position, value in enumerate(outcome.values):
-            failure = failures.get(position)
-            if failure is None:
-                results[indices[position]] = value
-            else:
-                failed[indices[position]] = failure
+        values = outcome.values
+        if not failures and isinstance(indices, range) and indices.step == 1:
+            results[indices.start : indices.start + len(values)] = values  # the common case
+        else:
+            for position, value in enumerate(values):
+                failure = failures.get(position)
+                if failure is None:
+                    results[indices[position]] = value
+                else:
+                    failed[indices[position]] = failure
         done = len(outcome.values) - len(failures)
         if len(outcome.values) < len(indices):  # stopped part-way: the rest never ran
             missing = ItemFailure.capture(
