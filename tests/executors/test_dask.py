@@ -211,3 +211,15 @@ async def test_what_a_stage_logs_on_a_worker_reaches_the_servers_log(dask_execut
             break
         await asyncio.sleep(0.1)
     assert forwarded()
+
+
+def _profiler_enabled() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+async def test_the_workers_statistical_profiler_is_off_without_the_dashboard(dask_executor):
+    # It samples every running thread every 10 ms for a dashboard nobody serves.
+    enabled = await dask_executor.client.run(_profiler_enabled)
+    assert enabled and not any(enabled.values())

@@ -18,7 +18,9 @@ names):
 - ``resources``: further Dask worker resources each LocalCluster worker declares, e.g.
   ``{"my_custom_label": 2}``.
 - ``processes``: LocalCluster workers in processes (default) or threads of this process.
-- ``dashboard``: serve the scheduler's dashboard on ``:8787`` (off by default).
+- ``dashboard``: serve the scheduler's dashboard on ``:8787`` (off by default). Without it the
+  LocalCluster's workers run without Dask's statistical profiler, which only that dashboard
+  shows (it samples every thread every 10 ms).
 - ``connect_timeout``: seconds to reach a scheduler before ``start()`` raises ``ExecutorError``.
 - ``forward_logging``: what stages log on the workers (at the level the workers' loggers handle,
   warnings and errors by default) is re-emitted in this process's log (default true).
@@ -62,6 +64,7 @@ reference. It lasts as long as the cluster — a LocalCluster this executor star
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import math
 import operator
@@ -71,6 +74,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import cloudpickle
+import dask
 from distributed import Client, Future, LocalCluster
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
@@ -218,23 +222,45 @@ class DaskExecutor:
         # free port, so that a busy :8787 neither warns nor fails.
         dashboard_address = ":8787" if self.dashboard else None
         scheduler_kwargs = {} if self.dashboard else {"dashboard_address": ":0"}
+        # Without the dashboard nobody reads the workers' statistical profiler, which samples
+        # every running thread's stack every 10 ms and holds the GIL meanwhile: it is off.
+        # Thread workers read the setting as they are made; a nanny hands its worker processes
+        # (restarted ones too) the configuration it was given.
+        profile = {"distributed.worker.profile.enabled": self.dashboard}
         try:
-            cluster = await LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=self.cpus,
-                threads_per_worker=self.threads_per_worker,
-                memory_limit=self.memory_limit,
-                resources=declared,
-                processes=self.processes,
-                # Worker processes talk over local TCP; thread workers over in-process comms.
-                host="127.0.0.1" if self.processes else None,
-                dashboard_address=dashboard_address,
-                scheduler_kwargs=scheduler_kwargs,
-                asynchronous=True,
-            )
+            with dask.config.set(profile):
+                # A nanny's configuration is all its worker gets: the whole of this one.
+                config = copy.deepcopy(dask.config.config)  # set() restores the live one
+                worker_kwargs = {"config": config} if self.processes else {}
+                cluster = await self._local_cluster(
+                    declared, dashboard_address, scheduler_kwargs, worker_kwargs
+                )
         except Exception as exc:
             raise ExecutorError(
                 f"DaskExecutor: the local Dask cluster did not start: {exc}"
             ) from exc
+        return cluster
+
+    async def _local_cluster(
+        self,
+        declared: dict[str, float],
+        dashboard_address: str | None,
+        scheduler_kwargs: dict[str, Any],
+        worker_kwargs: dict[str, Any],
+    ) -> LocalCluster:
+        cluster: LocalCluster = await LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=self.cpus,
+            threads_per_worker=self.threads_per_worker,
+            memory_limit=self.memory_limit,
+            resources=declared,
+            processes=self.processes,
+            # Worker processes talk over local TCP; thread workers over in-process comms.
+            host="127.0.0.1" if self.processes else None,
+            dashboard_address=dashboard_address,
+            scheduler_kwargs=scheduler_kwargs,
+            asynchronous=True,
+            **worker_kwargs,
+        )
         return cluster
 
     async def _connect(self, address: str) -> Client:
