@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from flowdapt.objects import check_if_artifact_exists, get_cluster_memory, object_store
-from workloads import add_one
+from workloads import add_one, burn
 
 BIG_KEY = "big"
 
@@ -17,6 +17,11 @@ BIG_KEY = "big"
 def run_chunk(chunk: list[int]) -> list[int]:
     """The hand-written batched version: one task per chunk of items."""
     return [add_one(x) for x in chunk]
+
+
+def burn_chunk(chunk: list[int]) -> list[int]:
+    """The hand-written batched version of the CPU items."""
+    return [burn(n) for n in chunk]
 
 
 def make_array(nbytes: int) -> np.ndarray:
