@@ -6,14 +6,13 @@ import asyncio
 import logging
 
 from flowdapt.domain.errors import NotFoundError
-from flowdapt.domain.runs import RunState, StageRun, WorkflowRun
+from flowdapt.domain.runs import StageRun, WorkflowRun
 from flowdapt.engine.log_capture import CapturedLine
 from flowdapt.services.run_logs import RunLogWriter
 from flowdapt.storage.base import RunRepository, StorageUnavailableError
 
 logger = logging.getLogger(__name__)
 
-FINAL_STATES = {RunState.FINISHED, RunState.FAILED, RunState.CANCELLED}
 FINAL_WRITE_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # retries of the last write while the db is away
 
 
@@ -51,7 +50,7 @@ class RunPersister:
 
     def _start_write(self, run: WorkflowRun) -> None:
         self._timer = None
-        if run.state in FINAL_STATES:
+        if run.state.is_final:
             # Only flush_final records the end, after the log: readers that see a run ended
             # (a log stream, say) can rely on its log being complete.
             return
