@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from flowdapt.api.dashboard.documents import DocumentSyntaxError, parse_yaml, resource_yaml
-from flowdapt.api.dashboard.stream import HEARTBEAT, EventStreamResponse
+from flowdapt.api.dashboard.stream import EventStreamResponse
 from flowdapt.api.routes.resources import MAX_OFFSET
+from flowdapt.api.sse import HEARTBEAT_SECONDS
 from flowdapt.api.state import services_of
 from flowdapt.domain.errors import InvalidResourceError
 from flowdapt.domain.resources import ResourceBase, WorkflowResource
@@ -110,7 +111,9 @@ async def stream(request: Request, run: str | None = Query(default=None)) -> Eve
                 subscription.offer(snapshot(stored, stored=True))
         return subscription
 
-    return EventStreamResponse(open_subscription, detail=uid is not None, heartbeat=HEARTBEAT)
+    return EventStreamResponse(
+        open_subscription, detail=uid is not None, heartbeat=HEARTBEAT_SECONDS
+    )
 
 
 @router.get("/resources/{kind}/{identifier}")

@@ -15,17 +15,12 @@ from collections.abc import Awaitable, Callable
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from flowdapt.api.sse import HEADERS, KEEP_ALIVE, sse_event
 from flowdapt.services.run_updates import RunUpdate, Subscription
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT = 15.0  # seconds: a comment line keeps proxies from closing an idle stream
 RETRY_MS = 2000  # how soon EventSource reconnects after the stream ends
-
-
-def sse_event(event: str, data: str) -> bytes:
-    """One SSE message (``data`` is one line of JSON: no newline inside)."""
-    return f"event: {event}\ndata: {data}\n\n".encode()
 
 
 class EventStreamResponse(Response):
@@ -44,7 +39,7 @@ class EventStreamResponse(Response):
         self.status_code = 200
         self.background = None
         self._open, self._detail, self._heartbeat = open, detail, heartbeat
-        self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self.init_headers(HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscription = await self._open()
@@ -66,7 +61,7 @@ class EventStreamResponse(Response):
         while not subscription.closed:
             updates = await subscription.next(self._heartbeat)
             if not updates:
-                await send(_body(b": keep-alive\n\n"))
+                await send(_body(KEEP_ALIVE))
                 continue
             chunk = b"".join(sse_event("run", self._encode(u)) for u in updates)
             if self._detail and any(u.stored for u in updates):

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from flowdapt.api.routes.resources import MAX_OFFSET
+from flowdapt.api.sse import HEADERS, HEARTBEAT_SECONDS, KEEP_ALIVE, sse_json
 from flowdapt.api.state import services_of
 from flowdapt.api.wire import JSONBytes
-from flowdapt.domain.runs import RunState
 
 router = APIRouter(prefix="/workflows", tags=["logs"])
 
-FINAL = {RunState.FINISHED, RunState.FAILED, RunState.CANCELLED}
 POLL_SECONDS = 0.5  # how often a live stream looks for new lines
-KEEP_ALIVE_SECONDS = 15.0  # a comment line, so that proxies keep an idle stream open
 
 
 @router.get("/run/{identifier}/logs", summary="A page of a run's log (what its stages logged)")
@@ -54,20 +51,17 @@ async def stream_run_log(
             run, lines = await compute.run_log_after(identifier, seq, stage=stage)
             for line in lines:
                 seq = line.seq
-                yield b"event: log\ndata: " + json.dumps(line.model_dump(mode="json")).encode()
-                yield b"\n\n"
+                yield sse_json("log", line.model_dump(mode="json"))
             if lines:
                 idle = 0.0
                 continue  # there may be more right away
-            if run.state in FINAL:  # stored final only once the log is complete
-                yield b"event: end\ndata: " + json.dumps({"state": run.state.value}).encode()
-                yield b"\n\n"
+            if run.state.is_final:  # stored final only once the log is complete
+                yield sse_json("end", {"state": run.state.value})
                 return
             await asyncio.sleep(POLL_SECONDS)
             idle += POLL_SECONDS
-            if idle >= KEEP_ALIVE_SECONDS:
+            if idle >= HEARTBEAT_SECONDS:
                 idle = 0.0
-                yield b": keep-alive\n\n"
+                yield KEEP_ALIVE
 
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(events(), media_type="text/event-stream", headers=HEADERS)
