@@ -305,8 +305,7 @@ class RayExecutor:
             data = await future
         except asyncio.CancelledError:
             _cancel(ref)
-            await _until_settled(future)
-            await _absorb_killed_worker(options)
+            await _settle_cancelled(future, options)
             raise
         except (_ExecutorClosed, ray.exceptions.RayError) as exc:
             raise _executor_error(task.stage, exc) from exc
@@ -441,12 +440,15 @@ def _cancel(ref: ray.ObjectRef[bytes]) -> None:
         logger.debug("ray.cancel failed: %s", exc)
 
 
-async def _until_settled(future: asyncio.Future[bytes]) -> None:
-    """Wait (bounded) until Ray has settled a cancelled task.
+async def _settle_cancelled(future: asyncio.Future[bytes], options: dict[str, Any]) -> None:
+    """Wait (bounded) until Ray has settled a cancelled task and its killed worker is gone.
 
-    ``ray.cancel(force=True)`` returns before the killed worker is gone, and until Ray has seen it
-    die, the driver may hand the worker's lease to the next task of the same shape, which then
-    fails with "worker died". Waiting for the cancelled ref to resolve closes that window.
+    ``ray.cancel(force=True)`` returns before the worker is dead, and even once the cancelled
+    ref has resolved, Ray may still see the dying worker as idle and lease it to the next task
+    of the same shape, which would then fail with "worker died" without having run. So after
+    the ref, an empty task of that shape runs until one succeeds: the empty payload runs no user
+    code, so Ray may retry it (``max_retries``), and it takes the dying worker's lease in the
+    next task's place.
     """
     with contextlib.suppress(BaseException):
         await asyncio.wait({future}, timeout=CANCEL_SETTLE_TIMEOUT)
@@ -454,16 +456,6 @@ async def _until_settled(future: asyncio.Future[bytes]) -> None:
         future.cancel()  # nobody reads it any more; its callback ignores a settled future
     elif not future.cancelled():
         future.exception()  # retrieved: no "exception was never retrieved" warning
-
-
-async def _absorb_killed_worker(options: dict[str, Any]) -> None:
-    """Run an empty task of the cancelled task's shape until one succeeds (bounded).
-
-    Even once the cancelled ref has settled, the killed worker may still look idle to Ray for a
-    moment and be leased to the next task of the same shape, which would then fail with "worker
-    died" without having run. The empty payload runs no user code, so Ray may retry it safely
-    (``max_retries``): it takes the dying worker's lease in the next task's place.
-    """
     probe = _remote_run.options(**options, name="flowdapt-probe", max_retries=3).remote(b"")
     with contextlib.suppress(BaseException):
         await asyncio.wait_for(asyncio.wrap_future(probe.future()), CANCEL_SETTLE_TIMEOUT)
