@@ -27,7 +27,6 @@ from types import TracebackType
 from typing import Any
 
 from flowdapt.domain.runs import StageRun, WorkflowRun
-from flowdapt.domain.timestamps import naive_iso
 from flowdapt.engine.runner import RunObserver
 
 
@@ -46,38 +45,27 @@ class RunUpdate:
     stored: bool = False
 
 
-def _time(value: Any) -> str | None:
-    return None if value is None else naive_iso(value)
-
-
-def _stage_json(stage: StageRun) -> dict[str, Any]:
-    error = stage.error
-    return {
-        "name": stage.name,
-        "state": stage.state.value,
-        "started_at": _time(stage.started_at),
-        "finished_at": _time(stage.finished_at),
-        "attempts": stage.attempts,
-        "items_total": stage.items_total,
-        "items_done": stage.items_done,
-        "items_failed": stage.items_failed,
-        "error": None if error is None else {"type": error.type, "message": error.message},
-    }
+# What the dashboard shows live, dumped as the models dump themselves (naive ISO timestamps, as
+# on the wire): a run's list entry without its result or error, and stages without tracebacks.
+_SUMMARY = {"uid", "name", "workflow", "source", "state", "started_at", "finished_at"}
+_STAGE: dict[str, Any] = {
+    "name": True,
+    "state": True,
+    "started_at": True,
+    "finished_at": True,
+    "attempts": True,
+    "items_total": True,
+    "items_done": True,
+    "items_failed": True,
+    "error": {"type", "message"},
+}
 
 
 def snapshot(run: WorkflowRun, *, stored: bool = False) -> RunUpdate:
     """The run as the dashboard shows it live."""
-    summary = {
-        "uid": str(run.uid),
-        "name": run.name,
-        "workflow": run.workflow,
-        "source": run.source,
-        "state": run.state.value,
-        "started_at": _time(run.started_at),
-        "finished_at": _time(run.finished_at),
-        "stored": stored,
-    }
-    detail = {**summary, "stages": [_stage_json(stage) for stage in run.stages]}
+    summary = {**run.model_dump(mode="json", include=_SUMMARY), "stored": stored}
+    stages = [stage.model_dump(mode="json", include=_STAGE) for stage in run.stages]
+    detail = {**summary, "stages": stages}
     return RunUpdate(
         str(run.uid),
         json.dumps(summary, separators=(",", ":")),
