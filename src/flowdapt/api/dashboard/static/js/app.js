@@ -40,6 +40,7 @@ function leave() {
 async function route() {
   leave();
   const mine = ++generation;
+  delete view.dataset.ready; // the page shown is the previous route's until this one renders
   const path = decodeURI(location.pathname).replace(/^\/dashboard\/?/, "").replace(/\/$/, "");
   const query = new URLSearchParams(location.search);
   const page = {
