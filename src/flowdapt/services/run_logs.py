@@ -47,14 +47,6 @@ class RunLogWriter:
         self._timer: asyncio.TimerHandle | None = None
         self._write: asyncio.Task[None] | None = None
 
-    @property
-    def lines_kept(self) -> int:
-        return self._seq
-
-    @property
-    def lines_dropped(self) -> int:
-        return self._dropped
-
     def add(self, stage: StageRun, lines: list[CapturedLine], dropped: int = 0) -> None:
         self._dropped += dropped
         for line in lines:

@@ -120,8 +120,3 @@ export function progress(stage) {
       h("span", { class: "failed", style: `width:${failed}%` })),
     `${stage.items_done} done · ${stage.items_failed} failed · ${stage.items_total} total`);
 }
-
-export function errorBox(error) {
-  const detail = error?.detail ?? String(error);
-  return h("div", { class: "error-box", role: "alert" }, detail);
-}
